@@ -1,0 +1,95 @@
+/**
+ * The drive a run uploads to. One instance lives in each worker thread and is built there from
+ * plain `TargetConfig` data: its HTTP agents, tokens and caches never cross a thread boundary.
+ *
+ * Paths: `remotePath` is always the path below the run's remote root, `/`-separated, already
+ * mapped through the target's naming rules (see `RemoteNamer`), e.g. `1042/2026/scan.pdf`.
+ */
+export interface Target {
+  /** Identity of the drive as stored in `vmb_items.drive_id`. */
+  readonly driveId: string;
+  /** Remote root as stored in `vmb_items.remote_root`. */
+  readonly remoteRoot: string;
+
+  /**
+   * Get or create the folder `name` inside `parentId` (null: inside the remote root) and return its
+   * item id. Must be idempotent and safe when several threads create the same folder at once.
+   */
+  ensureFolder(req: EnsureFolderRequest): Promise<string>;
+
+  /**
+   * Upload the file's content to `name` in folder `parentId`, replacing the content of an existing
+   * item in place (same item id). Streams from disk; computes the local quickXorHash on the way.
+   * Resolves only when the remote item is complete.
+   */
+  upload(req: UploadRequest): Promise<UploadedItem>;
+
+  /** Release this thread's connections (keep-alive sockets, sessions). Called at thread teardown. */
+  close(): Promise<void>;
+}
+
+export interface EnsureFolderRequest {
+  parentId: string | null;
+  name: string;
+  remotePath: string;
+}
+
+export interface UploadRequest {
+  absPath: string;
+  /** Size the walk saw; the upload fails with `file-changed` when the bytes read differ. */
+  size: number;
+  parentId: string;
+  name: string;
+  remotePath: string;
+  signal?: AbortSignal;
+}
+
+export interface UploadedItem {
+  itemId: string;
+  /** Size the remote reports. */
+  size: number;
+  /** Hash the remote reports (quickXorHash, base64); null when the remote gives none. */
+  remoteHash: string | null;
+  /** quickXorHash (base64) of the bytes read and sent. */
+  localHash: string;
+  /** Requests retried while uploading this file (throttling, resets); counted in the summary. */
+  retries: number;
+}
+
+/** Plain data: how to build a target inside a thread. */
+export type TargetConfig = LocalTargetConfig | OneDriveTargetConfig;
+
+export interface LocalTargetConfig {
+  kind: 'local';
+  /** Absolute directory the drive lives in. */
+  root: string;
+}
+
+export interface OneDriveTargetConfig {
+  kind: 'onedrive';
+  driveId: string;
+  remoteRoot: string;
+  graphUrl: string;
+  authorityHost?: string;
+  chunkSize: number;
+  simpleUploadMax: number;
+  retries: number;
+  /** Per-request timeout in ms. */
+  requestTimeoutMs: number;
+  /**
+   * Shared between all threads (plain memory, not a connection): slot 0 holds the epoch-ms time
+   * before which no thread may send a Graph request (Retry-After), see src/targets/onedrive/pacer.ts.
+   */
+  pacerBuffer: SharedArrayBuffer;
+  /**
+   * Static bearer token (VMB_GRAPH_TOKEN) when given; otherwise credentials come from the standard
+   * AZURE_* environment variables inside each thread.
+   */
+  staticToken?: string;
+}
+
+/**
+ * Maps one local path segment to a remote name, or says why it cannot be uploaded. Pure: runs in
+ * the main thread while planning, so a bad name is skipped before any task is dispatched.
+ */
+export type RemoteNamer = (segment: string, isFolder: boolean) => { ok: true; name: string } | { ok: false; code: string; reason: string };
