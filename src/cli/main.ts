@@ -1,0 +1,148 @@
+import os from 'node:os';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ExitCode, VmbError } from '../errors.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { runImport, type RunSummary } from '../run/import-run.js';
+import { openLedger } from '../run/open-ledger.js';
+import { Releasers } from '../run/releasers.js';
+import { VERSION } from '../version.js';
+import { defaultDataDir, importOptions, type RawImportArgs } from './options.js';
+import { createProgress } from './progress.js';
+import { formatSummary } from './summary.js';
+
+interface Common {
+  json: boolean;
+  progress: boolean;
+  logLevel: string;
+  logFile?: string;
+  quiet: boolean;
+  databaseUrl?: string;
+  dataDir?: string;
+}
+
+function commonOptions(y: Argv) {
+  return y
+    .option('database-url', { type: 'string', describe: 'PostgreSQL URL of the ledger (also DATABASE_URL; PG* variables fill gaps; sslmode as in psql). Default: an embedded PostgreSQL in --data-dir', group: 'Ledger:' })
+    .option('data-dir', { type: 'string', describe: `Where the embedded PostgreSQL and the default local drive live (default ${defaultDataDir()})`, group: 'Ledger:' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print one JSON summary on stdout and nothing else there', group: 'Output:' })
+    .option('progress', { type: 'boolean', default: true, describe: 'Progress on stderr: a bar on a terminal, a plain line every few seconds otherwise (--no-progress: none)', group: 'Output:' })
+    .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], describe: 'Log level', group: 'Output:' })
+    .option('log-file', { type: 'string', describe: 'Write JSON log lines to this file instead of stderr', group: 'Output:' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'Log only errors (the summary is still printed)', group: 'Output:' });
+}
+
+function importCommandOptions(y: Argv) {
+  return commonOptions(y)
+    .positional('dir', { type: 'string', describe: 'Directory to import; its first-level folders are corp indexes unless --corp is given', demandOption: true })
+    .option('threads', { type: 'string', describe: `Worker threads, 1 to 256 (default: ${os.availableParallelism()}, this machine's parallelism)`, group: 'Run:' })
+    .option('tasks-per-thread', { type: 'string', describe: 'Files each thread works on at once, so uploads overlap (default 16)', group: 'Run:' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'Show what would be uploaded; upload nothing, write nothing', group: 'Run:' })
+    .option('corp', { type: 'string', describe: 'Every file belongs to this corp index (otherwise the first-level folder names it)', group: 'Run:' })
+    .option('batch-size', { type: 'string', describe: 'Most ledger rows one thread commits at once (default 128)', group: 'Run:' })
+    .option('target', { type: 'string', default: 'local', choices: ['local'], describe: 'Where files go', group: 'Target:' })
+    .option('local-root', { type: 'string', describe: 'Directory of the local target (default <data-dir>/drive)', group: 'Target:' })
+    .option('include', { type: 'string', array: true, describe: 'Only files matching this glob (relative to dir; repeatable)', group: 'Selection:' })
+    .option('exclude', { type: 'string', array: true, describe: 'Leave out files and folders matching this glob (repeatable)', group: 'Selection:' })
+    .option('hidden', { type: 'boolean', default: false, describe: 'Import names starting with "." (skipped otherwise)', group: 'Selection:' })
+    .option('follow-symlinks', { type: 'boolean', default: false, describe: 'Follow symbolic links, detecting loops (skipped otherwise)', group: 'Selection:' })
+    .option('max-size', { type: 'string', describe: 'Skip files larger than this (e.g. 2GiB)', group: 'Selection:' })
+    .option('min-age', { type: 'string', describe: 'Leave files modified more recently than this for a later run (e.g. 60s)', group: 'Selection:' });
+}
+
+function loggerFor(a: Common): Logger {
+  return createLogger({ level: a.logLevel, file: a.logFile, quiet: a.quiet });
+}
+
+async function importCommand(a: Common & RawImportArgs): Promise<number> {
+  const options = importOptions(a, process.env);
+  const log = loggerFor(a);
+  const progress = createProgress(!a.progress || a.quiet ? 'off' : process.stderr.isTTY ? 'bar' : 'lines');
+  let summary: RunSummary;
+  try {
+    summary = await runImport(options, {
+      log,
+      onProgress: (t) => progress.update(t),
+      onStart: ({ runId, embeddedDataDir }) => {
+        if (embeddedDataDir) log.info(`ledger: embedded PostgreSQL in ${embeddedDataDir}`);
+        log.info({ runId, root: options.root, threads: options.threads, dryRun: options.dryRun }, options.dryRun ? 'dry run started' : 'import started');
+      },
+    });
+  } finally {
+    progress.stop();
+  }
+  await writeOut(a.json ? JSON.stringify(summary) + '\n' : formatSummary(summary));
+  return exitCodeFor(summary);
+}
+
+export function exitCodeFor(s: RunSummary): number {
+  if (s.status === 'interrupted') return s.stopReason === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint;
+  return s.failed > 0 ? ExitCode.someFilesFailed : ExitCode.ok;
+}
+
+async function migrateCommand(a: Common): Promise<number> {
+  const log = loggerFor(a);
+  const releasers = new Releasers();
+  try {
+    await openLedger(
+      { databaseUrl: a.databaseUrl ?? process.env.DATABASE_URL, dataDir: a.dataDir ?? defaultDataDir(), env: process.env },
+      { dryRun: false, applicationName: 'vmb-import/migrate' },
+      releasers,
+      log,
+    );
+  } finally {
+    await releasers.releaseAll(() => undefined);
+  }
+  await writeOut(a.json ? JSON.stringify({ status: 'migrated' }) + '\n' : 'ledger schema is up to date\n');
+  return ExitCode.ok;
+}
+
+function writeOut(text: string): Promise<void> {
+  return new Promise((resolve) => process.stdout.write(text, () => resolve()));
+}
+
+/** Parse the command line, run the command, and return the exit code; never throws. */
+export async function main(argv: string[]): Promise<number> {
+  let usageError: string | null = null;
+  const parser = yargs(hideBin(argv))
+    .scriptName('vmb-import')
+    .usage('$0 <dir> [options]\n\nUpload every file below <dir> to a drive and record every item in PostgreSQL.')
+    .env('VMB')
+    .command(['import <dir>', '$0 <dir>'], 'Import a directory tree (the default command)', importCommandOptions)
+    .command('migrate', 'Apply the ledger migrations and exit', commonOptions)
+    .epilogue(
+      'Every option can also be set as VMB_<OPTION> (e.g. VMB_THREADS=6, VMB_DRY_RUN=true).\n' +
+        'Exit codes: 0 all files imported or unchanged; 1 some files failed; 2 usage or configuration error; 130/143 interrupted by SIGINT/SIGTERM.',
+    )
+    .strict()
+    .version(VERSION)
+    .help()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      usageError = msg ?? err?.message ?? 'invalid command line';
+    });
+  let args: Record<string, unknown>;
+  try {
+    args = await parser.parseAsync();
+  } catch (err) {
+    usageError ??= (err as Error).message;
+    args = {};
+  }
+  if (usageError) {
+    process.stderr.write(`vmb-import: ${usageError}; run vmb-import --help\n`);
+    return ExitCode.config;
+  }
+  if (args.help || args.version) return ExitCode.ok;
+  const command = String((args._ as unknown[])[0] ?? 'import');
+  try {
+    if (command === 'migrate') return await migrateCommand(args as unknown as Common);
+    return await importCommand(args as unknown as Common & RawImportArgs);
+  } catch (err) {
+    if (err instanceof VmbError && err.kind === 'fatal') {
+      process.stderr.write(`vmb-import: ${err.message}\n`);
+      return ExitCode.config;
+    }
+    process.stderr.write(`vmb-import: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
+    return ExitCode.someFilesFailed;
+  }
+}

@@ -1,0 +1,75 @@
+import type pg from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
+import { fatal } from '../errors.js';
+
+/**
+ * How to reach PostgreSQL, as plain data that can be posted to worker threads. Each thread turns it
+ * into its own `pg.Client`; the connection itself never leaves the thread that opened it.
+ */
+export interface DatabaseTarget {
+  /** Connection URL, already rewritten to libpq's sslmode meaning (see `withLibpqSslSemantics`). */
+  connectionString?: string;
+  /** Where the URL came from, redacted, for messages. */
+  display: string;
+}
+
+const LIBPQ_SSL_KEYS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey'] as const;
+
+/**
+ * Users share one DATABASE_URL between psql and this tool, so `sslmode` must mean what it means to
+ * libpq: `require` encrypts without verifying, `verify-ca`/`verify-full` verify against
+ * `sslrootcert` or PGSSLROOTCERT. node-postgres 8 reads `require` as full verification unless the
+ * URL says `uselibpqcompat=true`, and it ignores PGSSLMODE/PGSSLROOTCERT once a URL has any ssl
+ * key, so both are folded into the URL here.
+ */
+export function withLibpqSslSemantics(url: string, env: NodeJS.ProcessEnv): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw fatal('config-database-url', `--database-url is not a valid URL (${redactUrl(url)}): use postgres://user:password@host:5432/database`);
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw fatal('config-database-url', `--database-url must start with postgres:// or postgresql:// (got ${parsed.protocol}//…)`);
+  }
+  const q = parsed.searchParams;
+  if (!q.has('sslmode') && env.PGSSLMODE) q.set('sslmode', env.PGSSLMODE);
+  if (!q.has('sslrootcert') && env.PGSSLROOTCERT && q.has('sslmode')) q.set('sslrootcert', env.PGSSLROOTCERT);
+  if (LIBPQ_SSL_KEYS.some((k) => q.has(k)) && !q.has('uselibpqcompat')) q.set('uselibpqcompat', 'true');
+  return parsed.toString();
+}
+
+/** The URL with its password replaced, for every message a user or a log can see. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+  }
+}
+
+export function databaseTarget(url: string | undefined, env: NodeJS.ProcessEnv): DatabaseTarget {
+  if (url === undefined) return { display: describePgEnv(env) };
+  return { connectionString: withLibpqSslSemantics(url, env), display: redactUrl(url) };
+}
+
+function describePgEnv(env: NodeJS.ProcessEnv): string {
+  return `postgres://${env.PGUSER ?? '(user)'}@${env.PGHOST ?? 'localhost'}:${env.PGPORT ?? '5432'}/${env.PGDATABASE ?? '(database)'} (from PG* variables)`;
+}
+
+/** A fresh pg config for a client of this thread. */
+export function clientConfig(target: DatabaseTarget, applicationName: string): pg.ClientConfig {
+  const base: pg.ClientConfig = {
+    application_name: applicationName,
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+  };
+  if (!target.connectionString) return base;
+  try {
+    return { ...base, ...(parseIntoClientConfig(target.connectionString) as pg.ClientConfig) };
+  } catch (err) {
+    throw fatal('config-database-url', `cannot use the database URL ${redactUrl(target.connectionString)}: ${(err as Error).message}`);
+  }
+}

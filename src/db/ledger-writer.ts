@@ -1,0 +1,118 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { fatal } from '../errors.js';
+import { copyLine } from './copy-text.js';
+import { copyIntoStageSql, createStageTable, mergeStagedFiles } from './statements.js';
+import type { ThreadClient } from './thread-client.js';
+
+/** One file's ledger row, as the worker thread hands it over after a finished upload. */
+export interface FileRow {
+  corpIndex: number;
+  driveId: string;
+  remoteRoot: string;
+  itemId: string;
+  parentItemId: string;
+  name: string;
+  remotePath: string;
+  size: number;
+  contentHash: string | null;
+  localHash: string;
+  sourcePath: string;
+  sourceSize: number;
+  sourceMtimeMs: number;
+  runId: number;
+}
+
+interface Pending {
+  row: FileRow;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export interface LedgerWriterOptions {
+  /** Largest batch merged in one transaction. */
+  maxBatch: number;
+  /** How long a row may wait for company before its batch is flushed anyway. */
+  maxDelayMs: number;
+  /** Tasks of this thread that are still running; when all of them wait here, flush at once. */
+  activeTasks: () => number;
+}
+
+/**
+ * Group commit for one thread: rows of finished uploads are buffered, COPYed into a per-connection
+ * staging table and merged in one transaction. `record()` resolves only after that transaction has
+ * committed, so a task that reports "done" has its row durably in the ledger.
+ */
+export class LedgerWriter {
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private readonly staged = new WeakSet<pg.Client>();
+
+  constructor(
+    private readonly db: ThreadClient,
+    private readonly options: LedgerWriterOptions,
+  ) {}
+
+  record(row: FileRow): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ row, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.flushing) return;
+    if (this.pending.length >= this.options.maxBatch || this.pending.length >= this.options.activeTasks()) {
+      this.startFlush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.startFlush(), this.options.maxDelayMs);
+    }
+  }
+
+  private startFlush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.flushing || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, this.options.maxBatch);
+    this.flushing = this.flush(batch).finally(() => {
+      this.flushing = null;
+      if (this.pending.length > 0) this.schedule();
+    });
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    try {
+      await this.db.run((client) => this.mergeBatch(client, batch.map((p) => p.row)));
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  }
+
+  private async mergeBatch(client: pg.Client, rows: FileRow[]): Promise<void> {
+    if (!this.staged.has(client)) {
+      await createStageTable(client);
+      this.staged.add(client);
+    }
+    await client.query('BEGIN');
+    await pipeline(Readable.from(rows.map(stageLine)), client.query(copyStreams.from(copyIntoStageSql())));
+    const counts = await mergeStagedFiles(client);
+    if (counts.merged !== rows.length || counts.parentsBumped !== counts.parents) {
+      await client.query('ROLLBACK');
+      throw fatal('ledger-inconsistent', `merge touched ${counts.merged} of ${rows.length} rows and ${counts.parentsBumped} of ${counts.parents} parent folders; rolled back`);
+    }
+    await client.query('COMMIT');
+  }
+}
+
+function stageLine(r: FileRow): string {
+  return copyLine([
+    r.corpIndex, r.driveId, r.remoteRoot, r.itemId, r.parentItemId, r.name, r.remotePath,
+    r.size, r.contentHash, r.localHash, r.sourcePath, r.sourceSize, new Date(r.sourceMtimeMs).toISOString(), r.runId,
+  ]);
+}

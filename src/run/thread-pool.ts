@@ -1,0 +1,107 @@
+import { BroadcastChannel } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { Logger } from '../log/logger.js';
+import type { ChannelMessage, Task, TaskResult, ThreadClosed, WorkerConfig } from '../worker/protocol.js';
+
+const TASK_MODULE = fileURLToPath(new URL('../../tasks/import-file.js', import.meta.url));
+
+export interface ThreadPoolOptions {
+  threads: number;
+  tasksPerThread: number;
+  config: WorkerConfig;
+  log: Logger;
+}
+
+export interface TeardownReport {
+  threads: number;
+  closed: number;
+  withDatabase: number;
+  connects: number;
+}
+
+/**
+ * The Piscina pool of one run, with the settings this design depends on (see
+ * ../shared/runtime-notes.md): a fixed number of threads that never retire mid-run, idle threads
+ * that keep their event loop running, and a teardown that lets every thread close its own
+ * connections before the pool is destroyed.
+ */
+export class ThreadPool {
+  private readonly pool: Piscina;
+  private readonly channel: BroadcastChannel;
+  private readonly closed = new Map<number, ThreadClosed>();
+  private closedChanged: (() => void) | null = null;
+
+  constructor(private readonly options: ThreadPoolOptions) {
+    this.pool = new Piscina({
+      filename: TASK_MODULE,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: options.tasksPerThread,
+      atomics: 'disabled',
+      workerData: options.config,
+    });
+    // An uncaught error inside a thread surfaces here; unheard, it would crash the whole run.
+    // Piscina replaces the thread; the tasks it was running reject and are reported as failures.
+    this.pool.on('error', (err: Error) => options.log.error({ err: err.message }, 'a worker thread failed and was replaced'));
+    this.pool.on('message', (m: ThreadClosed) => {
+      if (m?.type === 'vmb:closed') {
+        this.closed.set(m.threadId, m);
+        this.closedChanged?.();
+      }
+    });
+    this.channel = new BroadcastChannel(options.config.channel);
+  }
+
+  /** In-flight slots: threads × tasks per thread, the most the main thread should dispatch at once. */
+  get capacity(): number {
+    return this.options.threads * this.options.tasksPerThread;
+  }
+
+  run(task: Task): Promise<TaskResult> {
+    return this.pool.run(task) as Promise<TaskResult>;
+  }
+
+  /** Ask every thread to abort its uploads in flight (second signal). */
+  abortInFlight(): void {
+    this.broadcast({ type: 'abort' });
+  }
+
+  /**
+   * Every thread closes its own database client (a Terminate message, not a dropped socket) and
+   * HTTP agents, and acks; only then is the pool destroyed. The close is re-broadcast until every
+   * live thread has answered, so a thread that started late still hears it.
+   */
+  async teardown(timeoutMs = 15_000): Promise<TeardownReport> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const live = this.pool.threads.map((t) => t.threadId);
+      if (live.length > 0 && live.every((id) => this.closed.has(id))) break;
+      this.broadcast({ type: 'close' });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 500);
+        this.closedChanged = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.closedChanged = null;
+    }
+    const acks = [...this.closed.values()];
+    const report = {
+      threads: this.pool.threads.length,
+      closed: acks.length,
+      withDatabase: acks.filter((a) => a.hadDatabase).length,
+      connects: acks.reduce((n, a) => n + a.connects, 0),
+    };
+    if (report.closed < report.threads) this.options.log.warn(report, 'some worker threads did not confirm closing their connections');
+    this.channel.close();
+    await this.pool.destroy();
+    return report;
+  }
+
+  private broadcast(message: ChannelMessage): void {
+    this.channel.postMessage(message);
+  }
+}

@@ -1,0 +1,12 @@
+import { LocalTarget } from './local/local-target.js';
+import type { Target, TargetConfig } from './target.js';
+
+/** Build this thread's own target from plain config. */
+export function createTarget(config: TargetConfig): Target {
+  switch (config.kind) {
+    case 'local':
+      return new LocalTarget(config);
+    case 'onedrive':
+      throw new Error('the onedrive target is not wired in yet');
+  }
+}

@@ -1,0 +1,109 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { skip, retryable } from '../../errors.js';
+import { QuickXorHash } from '../../hash/quickxorhash.js';
+import type { EnsureFolderRequest, LocalTargetConfig, RemoteNamer, Target, UploadRequest, UploadedItem } from '../target.js';
+
+const COPY_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * A folder on this machine standing in for a drive, for trying the importer out. Item ids are
+ * derived from the drive and the path, so the same path keeps its id across runs, as a OneDrive
+ * item does when its content is replaced. Content is written to a temporary name and renamed into
+ * place, so a reader never sees a half-written file.
+ */
+export class LocalTarget implements Target {
+  readonly driveId: string;
+  readonly remoteRoot = '/';
+  private readonly buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
+
+  constructor(private readonly config: LocalTargetConfig) {
+    this.driveId = `local:${config.root}`;
+  }
+
+  async ensureFolder(req: EnsureFolderRequest): Promise<string> {
+    await mkdir(this.resolve(req.remotePath), { recursive: true });
+    return this.itemId(req.remotePath);
+  }
+
+  async upload(req: UploadRequest): Promise<UploadedItem> {
+    const dest = this.resolve(req.remotePath);
+    const temp = path.join(path.dirname(dest), `.${path.basename(dest)}.vmb-${randomBytes(4).toString('hex')}`);
+    const hash = new QuickXorHash();
+    let bytes = 0;
+    const source = await openSource(req.absPath);
+    try {
+      await mkdir(path.dirname(dest), { recursive: true });
+      const out = await open(temp, 'w');
+      try {
+        for (;;) {
+          req.signal?.throwIfAborted();
+          const { bytesRead } = await source.read(this.buffer, 0, this.buffer.length, null);
+          if (bytesRead === 0) break;
+          const chunk = this.buffer.subarray(0, bytesRead);
+          hash.update(chunk);
+          await out.write(chunk);
+          bytes += bytesRead;
+        }
+      } finally {
+        await out.close();
+      }
+      if (bytes !== req.size) {
+        throw skip('file-changed', `file changed while it was read: the walk saw ${req.size} bytes, ${bytes} were read`);
+      }
+      await rename(temp, dest);
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw classifyWriteError(err);
+    } finally {
+      await source.close();
+    }
+    const digest = hash.digestBase64();
+    return { itemId: this.itemId(req.remotePath), size: bytes, remoteHash: digest, localHash: digest, retries: 0 };
+  }
+
+  async close(): Promise<void> {}
+
+  private resolve(remotePath: string): string {
+    return path.join(this.config.root, ...remotePath.split('/'));
+  }
+
+  private itemId(remotePath: string): string {
+    return `local-${createHash('sha256').update(this.driveId).update('\0').update(remotePath).digest('hex').slice(0, 32)}`;
+  }
+}
+
+/**
+ * O_NONBLOCK: a file swapped for a FIFO after the walk must not hang the thread on open; for a
+ * regular file the flag changes nothing.
+ */
+async function openSource(absPath: string) {
+  let handle;
+  try {
+    handle = await open(absPath, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw skip('vanished', 'file vanished between the walk and its upload');
+    if (code === 'EACCES' || code === 'EPERM') throw skip('unreadable', `file is not readable (${code})`);
+    throw err;
+  }
+  if (!(await handle.stat()).isFile()) {
+    await handle.close();
+    throw skip('not-a-file', 'path is no longer a regular file');
+  }
+  return handle;
+}
+
+function classifyWriteError(err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EIO' || code === 'EMFILE') return retryable(`local-${code.toLowerCase()}`, (err as Error).message, { cause: err });
+  return err;
+}
+
+/** Local names: anything valid UTF-8 without a slash or NUL (the walk has already rejected the rest). */
+export const localNamer: RemoteNamer = (segment) =>
+  segment.includes('\0') || segment === '.' || segment === '..'
+    ? { ok: false, code: 'name-invalid', reason: `name ${JSON.stringify(segment)} cannot be used as a file name` }
+    : { ok: true, name: segment };

@@ -1,0 +1,197 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { VmbError } from '../../errors.js';
+import { redact, type TokenProvider } from './credentials.js';
+import type { Pacer } from './pacer.js';
+import { REQUEST_TIMEOUT, shouldRetry, type Failure } from './retry.js';
+import type { GraphErrorBody, GraphInnerError } from './wire.js';
+
+/**
+ * A deliberately small HTTP client for Graph. node:http with one keep-alive agent per protocol
+ * per instance (not the global fetch) because the thread must be able to close its own sockets
+ * at teardown, and because a chunk body is a slice of a reused buffer sent as is.
+ */
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const USER_AGENT = `NONISV|vmb|vmb-import/${VERSION}`;
+
+/**
+ * `path` is below the Graph base URL and gets the bearer token; `uploadUrl` is a session URL that
+ * authenticates itself (`tempauth`) and must never carry an Authorization header.
+ */
+export type Endpoint = { path: string } | { uploadUrl: string };
+
+export interface GraphRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  to: Endpoint;
+  json?: unknown;
+  body?: Uint8Array;
+  headers?: Record<string, string>;
+  /** Non-2xx statuses handed back instead of thrown, for the caller to handle (409, 404, 416). */
+  accept?: readonly number[];
+  signal?: AbortSignal;
+}
+
+export interface GraphResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** Counts the retries of one unit of work (a file) for `UploadedItem.retries`. */
+export interface RetryStats {
+  retries: number;
+}
+
+export function parseJson<T>(res: GraphResponse): T {
+  return JSON.parse(res.body.toString('utf8')) as T;
+}
+
+/** Each segment separately: encodeURIComponent also covers `?`, `#`, `%` and Graph's `:` delimiter. */
+export function encodePath(path: string): string {
+  return path
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map(encodeURIComponent)
+    .join('/');
+}
+
+export interface GraphClientOptions {
+  graphUrl: string;
+  requestTimeoutMs: number;
+  tokens: TokenProvider;
+  pacer: Pacer;
+}
+
+export class GraphClient {
+  private readonly base: string;
+  private readonly agents = new Map<string, http.Agent>();
+  private closed = false;
+
+  constructor(private readonly options: GraphClientOptions) {
+    this.base = options.graphUrl.replace(/\/+$/, '');
+  }
+
+  /** Retries within the pacer's budget; a 401 refreshes the token once. */
+  request(req: GraphRequest, stats?: RetryStats): Promise<GraphResponse> {
+    let refreshed = false;
+    return this.options.pacer.run(
+      async () => {
+        try {
+          return await this.send(req, { canRefreshToken: !refreshed });
+        } catch (err) {
+          if (err instanceof VmbError && err.code === 'unauthenticated') refreshed = true;
+          throw err;
+        }
+      },
+      {
+        signal: req.signal,
+        onRetry: () => {
+          if (stats) stats.retries++;
+        },
+      },
+    );
+  }
+
+  /** One try, after the shared pacer allows it. Failures become `VmbError`s as `shouldRetry` says. */
+  async send(req: GraphRequest, context = { canRefreshToken: false }): Promise<GraphResponse> {
+    if (this.closed) throw new VmbError('fatal', 'target-closed', `${req.method} ${this.describe(req.to)}: the target is closed`);
+    await this.options.pacer.ready(req.signal);
+    const headers: Record<string, string> = { 'User-Agent': USER_AGENT, Accept: 'application/json', ...req.headers };
+    if ('path' in req.to) headers.Authorization = `Bearer ${await this.options.tokens.token()}`;
+    let body: Uint8Array | undefined = req.body;
+    if (req.json !== undefined) {
+      body = Buffer.from(JSON.stringify(req.json), 'utf8');
+      headers['Content-Type'] = 'application/json';
+    }
+    if (body !== undefined || req.method === 'POST' || req.method === 'PUT') headers['Content-Length'] = String(body?.byteLength ?? 0);
+
+    let res: GraphResponse;
+    try {
+      res = await this.exchange(req.method, this.urlOf(req.to), headers, body, req.signal);
+    } catch (err) {
+      throw this.failure(req, { kind: 'network', error: err }, err instanceof Error ? err.message : String(err), context);
+    }
+    if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) return res;
+    const { codes, message } = graphError(res);
+    const retryAfter = res.headers['retry-after'];
+    const failure: Failure = { kind: 'http', status: res.status, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, graphCodes: codes };
+    throw this.failure(req, failure, `HTTP ${res.status}${codes.length > 0 ? ` ${codes.join('/')}` : ''}${message ? `: ${message}` : ''}`, context);
+  }
+
+  /** Destroys this instance's keep-alive sockets; later requests fail with `target-closed`. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+
+  private failure(req: GraphRequest, failure: Failure, detail: string, context: { canRefreshToken: boolean }): VmbError {
+    const canRefreshToken = 'path' in req.to && context.canRefreshToken && this.options.tokens.refreshable;
+    const decision = shouldRetry(failure, { canRefreshToken });
+    if (decision.retry === 'refresh-token') this.options.tokens.invalidate();
+    const message = redact(`${req.method} ${this.describe(req.to)}: ${detail}`, this.options.tokens.secrets());
+    return new VmbError(decision.kind, decision.code, message, { retryAfterSeconds: decision.retryAfterSeconds });
+  }
+
+  private urlOf(to: Endpoint): URL {
+    return new URL('path' in to ? this.base + to.path : to.uploadUrl);
+  }
+
+  /** Graph paths without their query; upload URLs as origin and path only, never their `tempauth`. */
+  private describe(to: Endpoint): string {
+    if ('path' in to) return to.path.split('?')[0];
+    const url = new URL(to.uploadUrl);
+    return `upload session ${url.origin}${url.pathname}`;
+  }
+
+  private agentFor(url: URL): http.Agent {
+    let agent = this.agents.get(url.protocol);
+    if (agent === undefined) {
+      agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+      this.agents.set(url.protocol, agent);
+    }
+    return agent;
+  }
+
+  /**
+   * The timeout is on socket inactivity, not on the whole exchange: a 60 MiB chunk on a slow link
+   * may take minutes while still moving, but a connection with nothing moving for
+   * `requestTimeoutMs` is stalled and is destroyed.
+   */
+  private exchange(method: string, url: URL, headers: Record<string, string>, body: Uint8Array | undefined, signal?: AbortSignal): Promise<GraphResponse> {
+    const timeoutMs = this.options.requestTimeoutMs;
+    return new Promise((resolve, reject) => {
+      const transport = url.protocol === 'https:' ? https : http;
+      const req = transport.request(url, { method, headers, agent: this.agentFor(url), signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('close', () => {
+          if (!res.complete) reject(Object.assign(new Error('the connection closed mid-response'), { code: 'ECONNRESET' }));
+        });
+      });
+      req.setTimeout(timeoutMs, () => {
+        req.destroy(Object.assign(new Error(`nothing moved for ${timeoutMs} ms`), { code: REQUEST_TIMEOUT }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}
+
+function graphError(res: GraphResponse): { codes: string[]; message: string } {
+  let parsed: Partial<GraphErrorBody>;
+  try {
+    parsed = parseJson<Partial<GraphErrorBody>>(res);
+  } catch {
+    return { codes: [], message: '' };
+  }
+  const codes: string[] = [];
+  for (let level: GraphInnerError | undefined = parsed.error; level !== undefined; level = level.innererror ?? level.innerError) {
+    if (typeof level.code === 'string') codes.push(level.code);
+  }
+  return { codes, message: typeof parsed.error?.message === 'string' ? parsed.error.message : '' };
+}

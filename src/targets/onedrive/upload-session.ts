@@ -1,0 +1,210 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { VmbError } from '../../errors.js';
+import { QuickXorHash } from '../../hash/quickxorhash.js';
+import { parseJson, type GraphClient, type RetryStats } from './graph-client.js';
+import type { Pacer } from './pacer.js';
+import type { CreateUploadSessionBody, DriveItem, UploadSession, UploadSessionStatus } from './wire.js';
+
+/**
+ * Resumable uploads (graph-notes §2): one session per file, chunks sent in order from one reused
+ * buffer, so memory stays at one chunk whatever the file size.
+ */
+
+/** Every chunk but the last must be a multiple of 320 KiB or the commit may fail. */
+export const CHUNK_QUANTUM = 327_680;
+/** The largest multiple of 320 KiB below the 60 MiB per-request limit. */
+export const MAX_CHUNK_SIZE = 191 * CHUNK_QUANTUM;
+
+/** Why `chunkSize` cannot be used, or null. */
+export function checkChunkSize(chunkSize: number): string | null {
+  if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0 || chunkSize % CHUNK_QUANTUM !== 0) {
+    return `chunkSize ${chunkSize} must be a positive multiple of ${CHUNK_QUANTUM} bytes (320 KiB)`;
+  }
+  if (chunkSize > MAX_CHUNK_SIZE) return `chunkSize ${chunkSize} is above ${MAX_CHUNK_SIZE} bytes, the largest multiple of 320 KiB under Graph's 60 MiB request limit`;
+  return null;
+}
+
+/**
+ * Reads the local file at given offsets and hashes every byte exactly once, in file order, however
+ * often a range is re-read for re-sending; so the hash is right after any resume or restart.
+ */
+export class HashingReader {
+  private readonly hash = new QuickXorHash();
+  private hashedUpTo = 0;
+
+  private constructor(
+    private readonly handle: FileHandle,
+    private readonly absPath: string,
+    private readonly size: number,
+    private readonly buffer: Buffer,
+  ) {}
+
+  /** `bufferSize`: the most bytes one `read` returns; the buffer is reused by every `read`. */
+  static async open(absPath: string, size: number, bufferSize: number): Promise<HashingReader> {
+    try {
+      return new HashingReader(await open(absPath, 'r'), absPath, size, Buffer.allocUnsafe(bufferSize));
+    } catch (err) {
+      throw fileError(absPath, err);
+    }
+  }
+
+  /** The bytes [start, start+length), valid until the next `read`. */
+  async read(start: number, length: number): Promise<Buffer> {
+    while (this.hashedUpTo < start) await this.read(this.hashedUpTo, Math.min(this.buffer.length, start - this.hashedUpTo));
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await this.readAt(got, length - got, start + got);
+      if (bytesRead === 0) throw this.changed(`it ended at ${start + got} bytes`);
+      got += bytesRead;
+    }
+    const end = start + length;
+    if (start <= this.hashedUpTo && this.hashedUpTo < end) {
+      this.hash.update(this.buffer.subarray(this.hashedUpTo - start, length));
+      this.hashedUpTo = end;
+    }
+    return this.buffer.subarray(0, length);
+  }
+
+  /** Called before the last bytes are sent, so a file that grew is never committed truncated. */
+  async assertEnds(): Promise<void> {
+    const { bytesRead } = await this.readAt(0, 1, this.size);
+    if (bytesRead > 0) throw this.changed('it has grown');
+  }
+
+  digestBase64(): string {
+    return this.hash.digestBase64();
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+
+  private async readAt(offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    try {
+      return await this.handle.read(this.buffer, offset, length, position);
+    } catch (err) {
+      throw fileError(this.absPath, err);
+    }
+  }
+
+  private changed(detail: string): VmbError {
+    return new VmbError('skip', 'file-changed', `${this.absPath}: the walk saw ${this.size} bytes but ${detail}`);
+  }
+}
+
+function fileError(absPath: string, err: unknown): VmbError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const message = `${absPath}: ${err instanceof Error ? err.message : String(err)}`;
+  if (code === 'ENOENT') return new VmbError('skip', 'file-vanished', message, { cause: err });
+  return new VmbError('skip', 'file-unreadable', message, { cause: err });
+}
+
+export interface SessionUpload {
+  client: GraphClient;
+  pacer: Pacer;
+  /** Graph path of the item to create or replace: `/drives/{d}/items/{parentId}:/{name}:`. */
+  itemPath: string;
+  reader: HashingReader;
+  size: number;
+  chunkSize: number;
+  /** How many times an expired session may be started afresh. */
+  restarts: number;
+  requestTimeoutMs: number;
+  /** Upload URLs still open, for the target to cancel at `close()`. */
+  openSessions: Set<string>;
+  stats: RetryStats;
+  signal?: AbortSignal;
+}
+
+type Step = { kind: 'continue'; offset: number } | { kind: 'done'; item: DriveItem } | { kind: 'expired' };
+
+export async function uploadInSession(u: SessionUpload): Promise<DriveItem> {
+  let uploadUrl = await createSession(u);
+  let offset = 0;
+  let restarts = 0;
+  try {
+    for (;;) {
+      const url = uploadUrl;
+      let from = offset;
+      const step = await u.pacer.run(
+        async (retry) => {
+          // A dropped request counts for nothing, but may have landed: ask the server what it kept.
+          if (retry > 0) {
+            const position = await resume(u, url);
+            if (position.kind !== 'continue') return position;
+            from = position.offset;
+          }
+          return putChunk(u, url, from);
+        },
+        { signal: u.signal, onRetry: () => u.stats.retries++ },
+      );
+      if (step.kind === 'done') {
+        u.openSessions.delete(uploadUrl);
+        return step.item;
+      }
+      if (step.kind === 'continue') {
+        offset = step.offset;
+        continue;
+      }
+      if (++restarts > u.restarts) throw new VmbError('retryable', 'upload-session-expired', `${u.itemPath}: the upload session expired ${restarts} times`);
+      u.stats.retries++;
+      u.openSessions.delete(uploadUrl);
+      uploadUrl = await createSession(u);
+      offset = 0;
+    }
+  } catch (err) {
+    if (u.openSessions.delete(uploadUrl)) await cancelUploadSession(u.client, uploadUrl, u.requestTimeoutMs);
+    throw err;
+  }
+}
+
+/** Best effort: an abandoned session also expires by itself, so failing to cancel is not an error. */
+export async function cancelUploadSession(client: GraphClient, uploadUrl: string, timeoutMs: number): Promise<void> {
+  try {
+    await client.send({ method: 'DELETE', to: { uploadUrl }, accept: [404], signal: AbortSignal.timeout(timeoutMs) });
+  } catch {
+    // Nothing to do: the session expires on its own.
+  }
+}
+
+async function createSession(u: SessionUpload): Promise<string> {
+  const body: CreateUploadSessionBody = { item: { '@microsoft.graph.conflictBehavior': 'replace' } };
+  const res = await u.client.request({ method: 'POST', to: { path: `${u.itemPath}/createUploadSession` }, json: body, signal: u.signal }, u.stats);
+  const { uploadUrl } = parseJson<UploadSession>(res);
+  u.openSessions.add(uploadUrl);
+  return uploadUrl;
+}
+
+async function putChunk(u: SessionUpload, uploadUrl: string, from: number): Promise<Step> {
+  const end = Math.min(from + u.chunkSize, u.size);
+  const bytes = await u.reader.read(from, end - from);
+  if (end === u.size) await u.reader.assertEnds();
+  const res = await u.client.send({
+    method: 'PUT',
+    to: { uploadUrl },
+    body: bytes,
+    headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `bytes ${from}-${end - 1}/${u.size}` },
+    // 404: the session expired. 401: its tempauth no longer holds; either way only a new session helps.
+    accept: [401, 404, 416],
+    signal: u.signal,
+  });
+  if (res.status === 200 || res.status === 201) return { kind: 'done', item: parseJson<DriveItem>(res) };
+  if (res.status === 401 || res.status === 404) return { kind: 'expired' };
+  // 416: the server already holds that range.
+  if (res.status === 416) return resume(u, uploadUrl);
+  return { kind: 'continue', offset: firstExpected(parseJson<UploadSessionStatus>(res)) ?? end };
+}
+
+async function resume(u: SessionUpload, uploadUrl: string): Promise<Step> {
+  const res = await u.client.send({ method: 'GET', to: { uploadUrl }, accept: [401, 404], signal: u.signal });
+  if (res.status === 401 || res.status === 404) return { kind: 'expired' };
+  const offset = firstExpected(parseJson<UploadSessionStatus>(res));
+  // Nothing more expected yet no item: the commit's fate is unknown, and only a new session can tell.
+  return offset === undefined || offset >= u.size ? { kind: 'expired' } : { kind: 'continue', offset };
+}
+
+/** `nextExpectedRanges` entries look like `"26-"` or `"26-99"`; resume from the lowest start. */
+function firstExpected(status: Partial<UploadSessionStatus>): number | undefined {
+  const starts = (status.nextExpectedRanges ?? []).map((range) => Number.parseInt(range.split('-')[0], 10)).filter(Number.isFinite);
+  return starts.length === 0 ? undefined : Math.min(...starts);
+}

@@ -1,0 +1,52 @@
+/**
+ * Microsoft Graph wire shapes, only the fields vmb-import reads or sends.
+ * Reference: learn.microsoft.com/graph/api/resources/driveitem, .../uploadsession, and
+ * learn.microsoft.com/onedrive/developer/rest-api/concepts/errors.
+ */
+
+export interface DriveItem {
+  id: string;
+  name: string;
+  size?: number;
+  folder?: { childCount?: number };
+  file?: { mimeType?: string; hashes?: { quickXorHash?: string } };
+  parentReference?: { driveId?: string; id?: string; path?: string };
+}
+
+export interface UploadSession {
+  uploadUrl: string;
+  expirationDateTime: string;
+  nextExpectedRanges?: string[];
+}
+
+/** What `GET {uploadUrl}` and a 202 chunk reply carry: ranges look like `"26-"` or `"0-99"`. */
+export interface UploadSessionStatus {
+  expirationDateTime?: string;
+  nextExpectedRanges: string[];
+}
+
+export type ConflictBehavior = 'fail' | 'replace' | 'rename';
+
+export interface CreateFolderBody {
+  name: string;
+  folder: Record<string, never>;
+  '@microsoft.graph.conflictBehavior': ConflictBehavior;
+}
+
+export interface CreateUploadSessionBody {
+  item: { '@microsoft.graph.conflictBehavior': ConflictBehavior };
+}
+
+/**
+ * Graph nests detail codes (`pathIsTooLong`, `uploadSessionNotFound`, …) in `innererror`; Graph
+ * v1.0 spells it `innerError`, the OneDrive API docs `innererror`, so both are read.
+ */
+export interface GraphInnerError {
+  code?: string;
+  innererror?: GraphInnerError;
+  innerError?: GraphInnerError;
+}
+
+export interface GraphErrorBody {
+  error: GraphInnerError & { code: string; message?: string };
+}

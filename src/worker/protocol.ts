@@ -1,0 +1,66 @@
+import type { DatabaseTarget } from '../db/connection-config.js';
+import type { TargetConfig } from '../targets/target.js';
+
+/**
+ * Everything that crosses between the main thread and the worker threads. Plain data only: no
+ * connection, client, agent or stream ever goes through here.
+ */
+
+/** Given once to every thread as Piscina `workerData`. */
+export interface WorkerConfig {
+  runId: number;
+  database: DatabaseTarget;
+  target: TargetConfig;
+  /** `application_name` of every worker connection, so the server side can be inspected. */
+  applicationName: string;
+  maxBatch: number;
+  maxBatchDelayMs: number;
+  /** Upload attempts per file for retryable failures (hash mismatch, exhausted request retries). */
+  fileAttempts: number;
+  /** BroadcastChannel name for run-wide messages to every thread (teardown, abort). */
+  channel: string;
+}
+
+/** One file to read, upload and record. */
+export interface FileTask {
+  kind: 'file';
+  absPath: string;
+  /** Path below the import root, for reports and `source_path`. */
+  sourcePath: string;
+  corpIndex: number;
+  /** Remote names of the folders from the corp folder down to the file's parent, e.g. ['1042', '2026']. */
+  folders: string[];
+  name: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** One folder to create even if no file below it needs it (empty directories). */
+export interface FolderTask {
+  kind: 'folder';
+  sourcePath: string;
+  corpIndex: number;
+  /** Remote names from the corp folder down to this folder itself. */
+  folders: string[];
+}
+
+export type Task = FileTask | FolderTask;
+
+export type Stage = 'walk' | 'plan' | 'read' | 'folder' | 'upload' | 'verify' | 'record' | 'after-upload';
+
+export type TaskResult =
+  | { status: 'uploaded'; bytes: number; itemId: string; retries: number; foldersCreated: number }
+  | { status: 'folder'; itemId: string; foldersCreated: number }
+  | { status: 'failed'; stage: Stage; code: string; kind: 'retryable' | 'skip' | 'fatal'; message: string; retries: number; foldersCreated: number };
+
+/** Main → threads, on the BroadcastChannel. */
+export type ChannelMessage = { type: 'close' } | { type: 'abort' };
+
+/** Thread → main, through `parentPort` (Piscina re-emits it as the pool's 'message' event). */
+export interface ThreadClosed {
+  type: 'vmb:closed';
+  threadId: number;
+  /** Whether this thread had opened a database connection. */
+  hadDatabase: boolean;
+  connects: number;
+}
