@@ -1,10 +1,12 @@
 -- Record one folder and bump its parent's child_count, only if this statement inserted it.
 -- Runs in its own transaction so the folder row is committed before any child refers to it.
+-- No conflict target: two threads creating the same folder at once can collide on either unique
+-- index (path or item id), and both collisions mean "it exists already".
 WITH ins AS (
   INSERT INTO corporate.vmb_items
     (corp_index, drive_id, remote_root, onedrive_item_id, parent_item_id, name, remote_path, is_folder, source_path, import_run_id)
   VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8, $9)
-  ON CONFLICT (drive_id, remote_root, remote_path) DO NOTHING
+  ON CONFLICT DO NOTHING
   RETURNING onedrive_item_id, parent_item_id
 ),
 bumped AS (

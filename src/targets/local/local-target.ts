@@ -17,7 +17,6 @@ const COPY_BUFFER_BYTES = 1024 * 1024;
 export class LocalTarget implements Target {
   readonly driveId: string;
   readonly remoteRoot = '/';
-  private readonly buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
 
   constructor(private readonly config: LocalTargetConfig) {
     this.driveId = `local:${config.root}`;
@@ -32,6 +31,9 @@ export class LocalTarget implements Target {
     const dest = this.resolve(req.remotePath);
     const temp = path.join(path.dirname(dest), `.${path.basename(dest)}.vmb-${randomBytes(4).toString('hex')}`);
     const hash = new QuickXorHash();
+    // One buffer per upload: a thread runs several uploads at once. One byte more than the walk saw
+    // lets a grown file show itself without a second read.
+    const buffer = Buffer.allocUnsafe(Math.min(COPY_BUFFER_BYTES, req.size + 1));
     let bytes = 0;
     const source = await openSource(req.absPath);
     try {
@@ -40,9 +42,9 @@ export class LocalTarget implements Target {
       try {
         for (;;) {
           req.signal?.throwIfAborted();
-          const { bytesRead } = await source.read(this.buffer, 0, this.buffer.length, null);
+          const { bytesRead } = await source.read(buffer, 0, buffer.length, null);
           if (bytesRead === 0) break;
-          const chunk = this.buffer.subarray(0, bytesRead);
+          const chunk = buffer.subarray(0, bytesRead);
           hash.update(chunk);
           await out.write(chunk);
           bytes += bytesRead;

@@ -73,6 +73,9 @@ export function describeMissingCredentials(env: Env = process.env): string | nul
     return null;
   }
   if (managedIdentityWanted(env)) return null;
+  if (isSet(env.AZURE_TENANT_ID) && isSet(env.AZURE_CLIENT_ID)) {
+    return 'AZURE_TENANT_ID and AZURE_CLIENT_ID are set but neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is (or set VMB_MANAGED_IDENTITY=1)';
+  }
   return (
     'no Graph credentials: set VMB_GRAPH_TOKEN, or AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET ' +
     '(or AZURE_CLIENT_CERTIFICATE_PATH), or VMB_MANAGED_IDENTITY=1 on an Azure host'

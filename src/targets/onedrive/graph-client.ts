@@ -14,7 +14,7 @@ import type { GraphErrorBody, GraphInnerError } from './wire.js';
  */
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-export const USER_AGENT = `NONISV|vmb|vmb-import/${VERSION}`;
+const USER_AGENT = `NONISV|vmb|vmb-import/${VERSION}`;
 
 /**
  * `path` is below the Graph base URL and gets the bearer token; `uploadUrl` is a session URL that
@@ -57,6 +57,10 @@ export function encodePath(path: string): string {
     .join('/');
 }
 
+interface AuthState {
+  canRefreshToken: boolean;
+}
+
 export interface GraphClientOptions {
   graphUrl: string;
   requestTimeoutMs: number;
@@ -75,27 +79,18 @@ export class GraphClient {
 
   /** Retries within the pacer's budget; a 401 refreshes the token once. */
   request(req: GraphRequest, stats?: RetryStats): Promise<GraphResponse> {
-    let refreshed = false;
-    return this.options.pacer.run(
-      async () => {
-        try {
-          return await this.send(req, { canRefreshToken: !refreshed });
-        } catch (err) {
-          if (err instanceof VmbError && err.code === 'unauthenticated') refreshed = true;
-          throw err;
-        }
-      },
-      {
-        signal: req.signal,
-        onRetry: () => {
-          if (stats) stats.retries++;
-        },
-      },
-    );
+    const auth: AuthState = { canRefreshToken: true };
+    const onRetry = () => {
+      if (stats) stats.retries++;
+    };
+    return this.options.pacer.run(() => this.send(req, auth), { signal: req.signal, onRetry });
   }
 
-  /** One try, after the shared pacer allows it. Failures become `VmbError`s as `shouldRetry` says. */
-  async send(req: GraphRequest, context = { canRefreshToken: false }): Promise<GraphResponse> {
+  /**
+   * One try, after the shared pacer allows it. Failures become `VmbError`s as `shouldRetry` says.
+   * `auth` is shared by the tries of one request: a 401 spends its one token refresh.
+   */
+  async send(req: GraphRequest, auth: AuthState = { canRefreshToken: false }): Promise<GraphResponse> {
     if (this.closed) throw new VmbError('fatal', 'target-closed', `${req.method} ${this.describe(req.to)}: the target is closed`);
     await this.options.pacer.ready(req.signal);
     const headers: Record<string, string> = { 'User-Agent': USER_AGENT, Accept: 'application/json', ...req.headers };
@@ -111,13 +106,12 @@ export class GraphClient {
     try {
       res = await this.exchange(req.method, this.urlOf(req.to), headers, body, req.signal);
     } catch (err) {
-      throw this.failure(req, { kind: 'network', error: err }, err instanceof Error ? err.message : String(err), context);
+      throw this.failure(req, { kind: 'network', error: err }, `failed: ${err instanceof Error ? err.message : String(err)}`, auth);
     }
     if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) return res;
     const { codes, message } = graphError(res);
-    const retryAfter = res.headers['retry-after'];
-    const failure: Failure = { kind: 'http', status: res.status, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, graphCodes: codes };
-    throw this.failure(req, failure, `HTTP ${res.status}${codes.length > 0 ? ` ${codes.join('/')}` : ''}${message ? `: ${message}` : ''}`, context);
+    const failure: Failure = { kind: 'http', status: res.status, retryAfter: res.headers['retry-after'], graphCodes: codes };
+    throw this.failure(req, failure, `failed: HTTP ${res.status}${codes.length > 0 ? ` ${codes.join('/')}` : ''}${message ? `: ${message}` : ''}`, auth);
   }
 
   /** Destroys this instance's keep-alive sockets; later requests fail with `target-closed`. */
@@ -127,11 +121,14 @@ export class GraphClient {
     this.agents.clear();
   }
 
-  private failure(req: GraphRequest, failure: Failure, detail: string, context: { canRefreshToken: boolean }): VmbError {
-    const canRefreshToken = 'path' in req.to && context.canRefreshToken && this.options.tokens.refreshable;
+  private failure(req: GraphRequest, failure: Failure, detail: string, auth: AuthState): VmbError {
+    const canRefreshToken = 'path' in req.to && auth.canRefreshToken && this.options.tokens.refreshable;
     const decision = shouldRetry(failure, { canRefreshToken });
-    if (decision.retry === 'refresh-token') this.options.tokens.invalidate();
-    const message = redact(`${req.method} ${this.describe(req.to)}: ${detail}`, this.options.tokens.secrets());
+    if (decision.retry === 'refresh-token') {
+      this.options.tokens.invalidate();
+      auth.canRefreshToken = false;
+    }
+    const message = redact(`${req.method} ${this.describe(req.to)} ${detail}`, this.options.tokens.secrets());
     return new VmbError(decision.kind, decision.code, message, { retryAfterSeconds: decision.retryAfterSeconds });
   }
 

@@ -39,8 +39,8 @@ const RESERVED_NAMES = new Set([
   'desktop.ini',
 ]);
 
-export const MAX_NAME_LENGTH = 255;
-export const MAX_REMOTE_PATH_LENGTH = 400;
+const MAX_NAME_LENGTH = 255;
+const MAX_REMOTE_PATH_LENGTH = 400;
 
 type NameResult = ReturnType<RemoteNamer>;
 

@@ -20,7 +20,7 @@ const REWRITTEN_EXTENSIONS = new Set([
   ...['.pdf', '.htm', '.html', '.jpg', '.jpeg'],
 ]);
 
-export function isRewrittenBySharePoint(name: string): boolean {
+function isRewrittenBySharePoint(name: string): boolean {
   return REWRITTEN_EXTENSIONS.has(extname(name).toLowerCase());
 }
 
@@ -91,6 +91,7 @@ export class OneDriveTarget implements Target {
             client: this.client,
             pacer: this.pacer,
             itemPath,
+            remotePath: req.remotePath,
             reader,
             size: req.size,
             chunkSize: this.config.chunkSize,
@@ -150,7 +151,7 @@ export class OneDriveTarget implements Target {
 
   /** `/drives/{d}/items/{parentId}:/{name}:` addresses a child by name whether or not it exists. */
   private childPath(parentId: string, name: string): string {
-    return `${this.drivePath}/items/${encodeURIComponent(parentId)}:/${encodePath(name)}:`;
+    return `${this.drivePath}/items/${encodeURIComponent(parentId)}:/${encodeURIComponent(name)}:`;
   }
 
   private rootId(): Promise<string> {

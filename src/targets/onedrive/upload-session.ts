@@ -42,7 +42,8 @@ export class HashingReader {
   /** `bufferSize`: the most bytes one `read` returns; the buffer is reused by every `read`. */
   static async open(absPath: string, size: number, bufferSize: number): Promise<HashingReader> {
     try {
-      return new HashingReader(await open(absPath, 'r'), absPath, size, Buffer.allocUnsafe(bufferSize));
+      // At least one byte, for `assertEnds` to probe past the end of an empty file.
+      return new HashingReader(await open(absPath, 'r'), absPath, size, Buffer.allocUnsafe(Math.max(1, bufferSize)));
     } catch (err) {
       throw fileError(absPath, err);
     }
@@ -104,6 +105,8 @@ export interface SessionUpload {
   pacer: Pacer;
   /** Graph path of the item to create or replace: `/drives/{d}/items/{parentId}:/{name}:`. */
   itemPath: string;
+  /** For messages. */
+  remotePath: string;
   reader: HashingReader;
   size: number;
   chunkSize: number;
@@ -146,7 +149,7 @@ export async function uploadInSession(u: SessionUpload): Promise<DriveItem> {
         offset = step.offset;
         continue;
       }
-      if (++restarts > u.restarts) throw new VmbError('retryable', 'upload-session-expired', `${u.itemPath}: the upload session expired ${restarts} times`);
+      if (++restarts > u.restarts) throw new VmbError('retryable', 'upload-session-expired', `${u.remotePath}: the upload session expired ${restarts} times`);
       u.stats.retries++;
       u.openSessions.delete(uploadUrl);
       uploadUrl = await createSession(u);

@@ -6,22 +6,17 @@
 
 export interface DriveItem {
   id: string;
-  name: string;
   size?: number;
   folder?: { childCount?: number };
-  file?: { mimeType?: string; hashes?: { quickXorHash?: string } };
-  parentReference?: { driveId?: string; id?: string; path?: string };
+  file?: { hashes?: { quickXorHash?: string } };
 }
 
 export interface UploadSession {
   uploadUrl: string;
-  expirationDateTime: string;
-  nextExpectedRanges?: string[];
 }
 
 /** What `GET {uploadUrl}` and a 202 chunk reply carry: ranges look like `"26-"` or `"0-99"`. */
 export interface UploadSessionStatus {
-  expirationDateTime?: string;
   nextExpectedRanges: string[];
 }
 

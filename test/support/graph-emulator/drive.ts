@@ -8,7 +8,7 @@ import { MAX_PATH_LENGTH, nameProblem } from './naming.js';
 import { invalidRequest, nameAlreadyExists } from './graph-error.js';
 import type { ConflictBehavior, DriveItemJson, DriveItemPageJson } from './wire.js';
 
-/** What tests see of an item. A copy: changing it does not change the drive. */
+/** What tests see of an item: a snapshot, except `content`, which is the stored buffer itself. */
 export interface EmulatedItem {
   id: string;
   name: string;
@@ -234,7 +234,8 @@ export class Drive {
     return { page: { value: slice.map((n) => this.toJson(n)) }, next: skip + top < all.length ? skip + top : null };
   }
 
-  private checkNewName(parent: DriveNode, name: string, isFolder: boolean): void {
+  /** Throws the 400 Graph gives when `name` cannot be created in `parent`. */
+  checkNewName(parent: DriveNode, name: string, isFolder: boolean): void {
     if (parent.children === null) throw invalidRequest('The parent item is not a folder.');
     const problem = nameProblem(name, { isFolder, atRoot: parent === this.root });
     if (problem !== null) throw invalidRequest(problem);

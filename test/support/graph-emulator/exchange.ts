@@ -59,7 +59,7 @@ export class Exchange {
   readBody(keepUpTo = Number.POSITIVE_INFINITY): Promise<Body> {
     if (this.body !== undefined) return this.body;
     const req = this.req;
-    if (req.complete && req.readableLength === 0 && req.readableEnded) return (this.body = Promise.resolve(EMPTY));
+    if (req.readableEnded) return (this.body = Promise.resolve(EMPTY));
     this.body = new Promise<Body>((resolve, reject) => {
       const pieces: Buffer[] = [];
       let size = 0;

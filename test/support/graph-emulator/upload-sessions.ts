@@ -92,6 +92,13 @@ export class UploadSessions {
     this.sessions.delete(id);
   }
 
+  openCount(): number {
+    const at = Date.now();
+    let n = 0;
+    for (const session of this.sessions.values()) if (!session.expired && session.expiresAt > at) n++;
+    return n;
+  }
+
   expireAll(): number {
     let n = 0;
     for (const session of this.sessions.values()) {

