@@ -87,6 +87,7 @@ function authorityHostFor(config: Pick<OneDriveTargetConfig, 'graphUrl' | 'autho
 }
 
 function credentialFromEnv(config: Pick<OneDriveTargetConfig, 'graphUrl' | 'authorityHost'>, env: Env): TokenCredential {
+  // The static token reaches a thread as `config.staticToken`, never from its environment.
   const missing = describeMissingCredentials({ ...env, VMB_GRAPH_TOKEN: undefined });
   if (missing !== null) throw new VmbError('fatal', 'credentials-missing', missing);
   const authorityHost = authorityHostFor(config, env);

@@ -28,7 +28,18 @@ const SERVER_ERROR_STATUSES = new Set([500, 502, 504]);
 /** A bad certificate will be just as bad on the next try; anything else below HTTP is transient. */
 const TLS_FAILURE = /^(ERR_TLS_|CERT_|UNABLE_TO_(GET|VERIFY)_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|ERR_SSL_)/;
 
+/** The `code` graph-client gives a request it destroyed because nothing moved for too long. */
 export const REQUEST_TIMEOUT = 'VMB_REQUEST_TIMEOUT';
+
+const GIVE_UP_CODES: Readonly<Record<number, string>> = {
+  400: 'graph-invalid-request',
+  403: 'graph-access-denied',
+  404: 'graph-not-found',
+  409: 'graph-name-conflict',
+  412: 'graph-precondition-failed',
+  413: 'graph-too-large',
+  423: 'graph-locked',
+};
 
 export function shouldRetry(failure: Failure, context: RetryContext): RetryDecision {
   if (failure.kind === 'network') {
@@ -52,16 +63,6 @@ export function shouldRetry(failure: Failure, context: RetryContext): RetryDecis
   if (status === 507) return { retry: 'never', kind: 'fatal', code: 'graph-quota-exceeded' };
   return { retry: 'never', kind: 'skip', code: GIVE_UP_CODES[status] ?? `graph-http-${status}` };
 }
-
-const GIVE_UP_CODES: Readonly<Record<number, string>> = {
-  400: 'graph-invalid-request',
-  403: 'graph-access-denied',
-  404: 'graph-not-found',
-  409: 'graph-name-conflict',
-  412: 'graph-precondition-failed',
-  413: 'graph-too-large',
-  423: 'graph-locked',
-};
 
 /** `Retry-After` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { VmbError } from '../../errors.js';
 import { QuickXorHash } from '../../hash/quickxorhash.js';
@@ -11,9 +12,9 @@ import type { CreateUploadSessionBody, DriveItem, UploadSession, UploadSessionSt
  */
 
 /** Every chunk but the last must be a multiple of 320 KiB or the commit may fail. */
-export const CHUNK_QUANTUM = 327_680;
+const CHUNK_QUANTUM = 327_680;
 /** The largest multiple of 320 KiB below the 60 MiB per-request limit. */
-export const MAX_CHUNK_SIZE = 191 * CHUNK_QUANTUM;
+const MAX_CHUNK_SIZE = 191 * CHUNK_QUANTUM;
 
 /** Why `chunkSize` cannot be used, or null. */
 export function checkChunkSize(chunkSize: number): string | null {
@@ -39,14 +40,24 @@ export class HashingReader {
     private readonly buffer: Buffer,
   ) {}
 
-  /** `bufferSize`: the most bytes one `read` returns; the buffer is reused by every `read`. */
+  /**
+   * `bufferSize`: the most bytes one `read` returns; the buffer is reused by every `read`.
+   * O_NONBLOCK, as in the local target: a file swapped for a FIFO since the walk must not hang
+   * the thread on open.
+   */
   static async open(absPath: string, size: number, bufferSize: number): Promise<HashingReader> {
+    let handle: FileHandle;
     try {
-      // At least one byte, for `assertEnds` to probe past the end of an empty file.
-      return new HashingReader(await open(absPath, 'r'), absPath, size, Buffer.allocUnsafe(Math.max(1, bufferSize)));
+      handle = await open(absPath, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (err) {
       throw fileError(absPath, err);
     }
+    if (!(await handle.stat()).isFile()) {
+      await handle.close();
+      throw new VmbError('skip', 'not-a-file', `${absPath}: no longer a regular file`);
+    }
+    // At least one byte, for `assertEnds` to probe past the end of an empty file.
+    return new HashingReader(handle, absPath, size, Buffer.allocUnsafe(Math.max(1, bufferSize)));
   }
 
   /** The bytes [start, start+length), valid until the next `read`. */
@@ -93,11 +104,13 @@ export class HashingReader {
   }
 }
 
+/** The codes the walk and the local target use for the same faults. */
 function fileError(absPath: string, err: unknown): VmbError {
   const code = (err as NodeJS.ErrnoException).code;
   const message = `${absPath}: ${err instanceof Error ? err.message : String(err)}`;
-  if (code === 'ENOENT') return new VmbError('skip', 'file-vanished', message, { cause: err });
-  return new VmbError('skip', 'file-unreadable', message, { cause: err });
+  if (code === 'ENOENT') return new VmbError('skip', 'vanished', message, { cause: err });
+  if (code === 'EMFILE' || code === 'ENFILE' || code === 'EIO') return new VmbError('retryable', `local-${code.toLowerCase()}`, message, { cause: err });
+  return new VmbError('skip', 'unreadable', message, { cause: err });
 }
 
 export interface SessionUpload {
@@ -166,7 +179,7 @@ export async function cancelUploadSession(client: GraphClient, uploadUrl: string
   try {
     await client.send({ method: 'DELETE', to: { uploadUrl }, accept: [404], signal: AbortSignal.timeout(timeoutMs) });
   } catch {
-    // Nothing to do: the session expires on its own.
+    return;
   }
 }
 

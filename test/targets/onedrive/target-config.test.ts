@@ -5,7 +5,7 @@ import { CHUNK, startHarness } from './harness.js';
 test('a chunk size that is not a multiple of 320 KiB is refused when the target is built', async (t) => {
   const h = await startHarness();
   t.after(() => h.close());
-  assert.throws(() => h.target({ chunkSize: 5 * 1024 * 1024 }), { kind: 'fatal', code: 'config-invalid', message: /multiple of 327680/ });
+  assert.throws(() => h.target({ chunkSize: 5_000_000 }), { kind: 'fatal', code: 'config-invalid', message: /multiple of 327680 bytes/ });
 });
 
 test('a chunk size of 60 MiB or more is refused when the target is built', async (t) => {

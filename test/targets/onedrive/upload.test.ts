@@ -112,12 +112,12 @@ test('a file longer than the walk saw fails with file-changed before its last by
   assert.equal(h.emulator.itemByPath('/vmb/in/grown.bin'), undefined);
 });
 
-test('a file that vanished before its upload fails with file-vanished', async (t) => {
+test('a file that vanished before its upload is skipped as vanished', async (t) => {
   const h = await startHarness();
   t.after(() => h.close());
   const target = h.target();
   const parentId = await target.ensureFolder({ parentId: null, name: 'in', remotePath: 'in' });
-  await assert.rejects(target.upload({ absPath: `${h.dir}/nope`, size: 1, parentId, name: 'nope', remotePath: 'in/nope' }), { kind: 'skip', code: 'file-vanished' });
+  await assert.rejects(target.upload({ absPath: `${h.dir}/nope`, size: 1, parentId, name: 'nope', remotePath: 'in/nope' }), { kind: 'skip', code: 'vanished' });
 });
 
 test('aborting an upload cancels its session and fails with aborted', async (t) => {
