@@ -1,13 +1,13 @@
 import os from 'node:os';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ExitCode, VmbError } from '../errors.js';
+import { ExitCode, fatal, VmbError } from '../errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { runImport, type RunSummary } from '../run/import-run.js';
 import { openLedger } from '../run/open-ledger.js';
 import { Releasers } from '../run/releasers.js';
 import { VERSION } from '../version.js';
-import { defaultDataDir, importOptions, type RawImportArgs } from './options.js';
+import { DEFAULT_GRAPH_URL, defaultDataDir, importOptions, type RawImportArgs } from './options.js';
 import { createProgress } from './progress.js';
 import { formatSummary } from './summary.js';
 
@@ -40,8 +40,21 @@ function importCommandOptions(y: Argv) {
     .option('dry-run', { type: 'boolean', default: false, describe: 'Show what would be uploaded; upload nothing, write nothing', group: 'Run:' })
     .option('corp', { type: 'string', describe: 'Every file belongs to this corp index (otherwise the first-level folder names it)', group: 'Run:' })
     .option('batch-size', { type: 'string', describe: 'Most ledger rows one thread commits at once (default 128)', group: 'Run:' })
-    .option('target', { type: 'string', default: 'local', choices: ['local'], describe: 'Where files go', group: 'Target:' })
+    .option('target', { type: 'string', default: 'local', choices: ['local', 'onedrive'], describe: 'Where files go: a local folder, or OneDrive for Business / SharePoint through Microsoft Graph', group: 'Target:' })
     .option('local-root', { type: 'string', describe: 'Directory of the local target (default <data-dir>/drive)', group: 'Target:' })
+    .option('drive-id', { type: 'string', describe: 'OneDrive: id of the drive to upload to', group: 'Target:' })
+    .option('remote-root', { type: 'string', describe: 'OneDrive: folder the corp folders go in (default /vmb)', group: 'Target:' })
+    .option('graph-url', { type: 'string', describe: `OneDrive: Graph endpoint (default ${DEFAULT_GRAPH_URL}; national clouds and the emulator use others)`, group: 'Target:' })
+    .option('authority-host', { type: 'string', describe: 'OneDrive: sign-in host for national clouds, e.g. https://login.microsoftonline.us', group: 'Target:' })
+    .option('chunk-size', { type: 'string', describe: 'OneDrive: upload-session chunk, a multiple of 320KiB (default 10MiB)', group: 'Target:' })
+    .option('simple-upload-max', { type: 'string', describe: 'OneDrive: files up to this size go in one PUT (default 4MiB)', group: 'Target:' })
+    .option('retries', { type: 'string', describe: 'OneDrive: retries per request on throttling, 5xx and resets (default 6)', group: 'Target:' })
+    .option('request-timeout', { type: 'string', describe: 'OneDrive: a request idle this long is cut and retried (default 60s)', group: 'Target:' })
+    // Read from the environment only (VMB_GRAPH_TOKEN, VMB_MANAGED_IDENTITY); declared so that
+    // strict parsing of VMB_* variables accepts them.
+    .option('graph-token', { type: 'string', hidden: true })
+    .option('managed-identity', { type: 'string', hidden: true })
+    .option('name-policy', { type: 'string', choices: ['reject', 'encode'], describe: 'OneDrive: skip names OneDrive forbids (reject, default) or map bad characters to look-alikes (encode)', group: 'Target:' })
     .option('include', { type: 'string', array: true, describe: 'Only files matching this glob (relative to dir; repeatable)', group: 'Selection:' })
     .option('exclude', { type: 'string', array: true, describe: 'Leave out files and folders matching this glob (repeatable)', group: 'Selection:' })
     .option('hidden', { type: 'boolean', default: false, describe: 'Import names starting with "." (skipped otherwise)', group: 'Selection:' })
@@ -55,6 +68,9 @@ function loggerFor(a: Common): Logger {
 }
 
 async function importCommand(a: Common & RawImportArgs): Promise<number> {
+  if (process.argv.some((arg) => arg === '--graph-token' || arg.startsWith('--graph-token='))) {
+    throw fatal('config-secret-on-command-line', 'pass the Graph token in the VMB_GRAPH_TOKEN environment variable, not on the command line (where ps shows it)');
+  }
   const options = importOptions(a, process.env);
   const log = loggerFor(a);
   const progress = createProgress(!a.progress || a.quiet ? 'off' : process.stderr.isTTY ? 'bar' : 'lines');
@@ -112,6 +128,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('migrate', 'Apply the ledger migrations and exit', commonOptions)
     .epilogue(
       'Every option can also be set as VMB_<OPTION> (e.g. VMB_THREADS=6, VMB_DRY_RUN=true).\n' +
+        'OneDrive credentials come from VMB_GRAPH_TOKEN (a bearer token), or AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH, or VMB_MANAGED_IDENTITY=1 on Azure.\n' +
         'Exit codes: 0 all files imported or unchanged; 1 some files failed; 2 usage or configuration error; 130/143 interrupted by SIGINT/SIGTERM.',
     )
     .strict()

@@ -3,6 +3,7 @@ import path from 'node:path';
 import envPaths from 'env-paths';
 import { fatal } from '../errors.js';
 import type { ImportOptions } from '../run/import-run.js';
+import type { TargetSpec } from '../targets/resolve-target.js';
 import { parseDuration, parseSize } from './durations.js';
 
 /** The raw option values yargs hands over (strings where the user may type units). */
@@ -23,7 +24,19 @@ export interface RawImportArgs {
   maxSize?: string;
   minAge?: string;
   batchSize?: unknown;
+  driveId?: string;
+  remoteRoot?: string;
+  graphUrl?: string;
+  authorityHost?: string;
+  chunkSize?: string;
+  simpleUploadMax?: string;
+  retries?: unknown;
+  requestTimeout?: string;
+  namePolicy?: string;
 }
+
+const CHUNK_UNIT = 327_680;
+export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com/v1.0';
 
 export const MAX_THREADS = 256;
 
@@ -44,8 +57,6 @@ function wholeNumber(name: string, value: unknown, min: number, max: number): nu
 /** Turn what the user typed into checked import options, or one line saying what to fix. */
 export function importOptions(a: RawImportArgs, env: NodeJS.ProcessEnv): ImportOptions {
   const dataDir = path.resolve(a.dataDir ?? defaultDataDir());
-  const target = a.target ?? 'local';
-  if (target !== 'local') throw fatal('config-target', `--target ${target} is not known; use --target local`);
   const minAgeMs = a.minAge === undefined ? 0 : parseDuration(a.minAge);
   if (Number.isNaN(minAgeMs)) throw fatal('config-option', `--min-age must be a duration such as 60s, 5m or 1h (got ${JSON.stringify(a.minAge)})`);
   const maxSize = a.maxSize === undefined ? undefined : parseSize(a.maxSize);
@@ -57,7 +68,7 @@ export function importOptions(a: RawImportArgs, env: NodeJS.ProcessEnv): ImportO
     dryRun: a.dryRun ?? false,
     databaseUrl: a.databaseUrl ?? env.DATABASE_URL ?? undefined,
     dataDir,
-    target: { kind: 'local', root: path.resolve(a.localRoot ?? path.join(dataDir, 'drive')) },
+    target: targetSpec(a, dataDir),
     corp: a.corp === undefined ? undefined : wholeNumber('corp', a.corp, 0, 2_147_483_647),
     include: a.include ?? [],
     exclude: a.exclude ?? [],
@@ -69,5 +80,40 @@ export function importOptions(a: RawImportArgs, env: NodeJS.ProcessEnv): ImportO
     maxBatchDelayMs: 20,
     fileAttempts: 3,
     env,
+  };
+}
+
+function size(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = parseSize(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw fatal('config-option', `--${name} must be a size such as 10MiB (got ${JSON.stringify(value)})`);
+  return n;
+}
+
+function targetSpec(a: RawImportArgs, dataDir: string): TargetSpec {
+  const kind = a.target ?? 'local';
+  if (kind === 'local') return { kind: 'local', root: path.resolve(a.localRoot ?? path.join(dataDir, 'drive')) };
+  if (kind !== 'onedrive') throw fatal('config-target', `--target ${kind} is not known; use local or onedrive`);
+  const chunkSize = size('chunk-size', a.chunkSize, 32 * CHUNK_UNIT);
+  if (chunkSize === 0 || chunkSize % CHUNK_UNIT !== 0 || chunkSize > 191 * CHUNK_UNIT) {
+    throw fatal('config-option', `--chunk-size must be a multiple of 320 KiB (327680 bytes) up to 59.6 MiB, as Graph requires (got ${a.chunkSize})`);
+  }
+  const timeout = a.requestTimeout === undefined ? 60_000 : parseDuration(a.requestTimeout);
+  if (!(timeout > 0)) throw fatal('config-option', `--request-timeout must be a duration such as 60s (got ${JSON.stringify(a.requestTimeout)})`);
+  const graphUrl = a.graphUrl ?? DEFAULT_GRAPH_URL;
+  if (!/^https?:\/\//.test(graphUrl) || !URL.canParse(graphUrl)) throw fatal('config-option', `--graph-url must be an http(s) URL such as ${DEFAULT_GRAPH_URL} (got ${JSON.stringify(graphUrl)})`);
+  const namePolicy = a.namePolicy ?? 'reject';
+  if (namePolicy !== 'reject' && namePolicy !== 'encode') throw fatal('config-option', `--name-policy must be reject or encode (got ${JSON.stringify(namePolicy)})`);
+  return {
+    kind: 'onedrive',
+    driveId: a.driveId,
+    remoteRoot: a.remoteRoot ?? '/vmb',
+    graphUrl,
+    authorityHost: a.authorityHost,
+    chunkSize,
+    simpleUploadMax: size('simple-upload-max', a.simpleUploadMax, 4 * 1024 * 1024),
+    retries: a.retries === undefined ? 6 : wholeNumber('retries', a.retries, 0, 100),
+    requestTimeoutMs: timeout,
+    namePolicy,
   };
 }

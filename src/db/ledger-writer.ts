@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { fatal } from '../errors.js';
+import { fatal, skip } from '../errors.js';
 import { copyLine } from './copy-text.js';
 import { copyIntoStageSql, createStageTable, mergeStagedFiles } from './statements.js';
 import type { ThreadClient } from './thread-client.js';
@@ -90,7 +90,13 @@ export class LedgerWriter {
       await this.db.run((client) => this.mergeBatch(client, batch.map((p) => p.row)));
       for (const p of batch) p.resolve();
     } catch (err) {
-      for (const p of batch) p.reject(err);
+      if (!isUniqueViolation(err) || batch.length === 1) {
+        for (const p of batch) p.reject(asRowError(err));
+        return;
+      }
+      // One row clashes with another path's item (e.g. two names that differ only in case map to
+      // one OneDrive item): merge row by row so only that file fails.
+      for (const p of batch) await this.flush([p]);
     }
   }
 
@@ -108,6 +114,15 @@ export class LedgerWriter {
     }
     await client.query('COMMIT');
   }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string })?.code === '23505';
+}
+
+function asRowError(err: unknown): unknown {
+  if (!isUniqueViolation(err)) return err;
+  return skip('remote-item-conflict', `the drive item is already recorded for another path (names that differ only in case?): ${(err as Error).message}`);
 }
 
 function stageLine(r: FileRow): string {

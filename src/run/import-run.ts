@@ -96,7 +96,7 @@ export async function runImport(o: ImportOptions, hooks: RunHooks): Promise<RunS
 
   try {
     await assertRootIsDirectory(o.root);
-    const target = await resolveTarget(o.target);
+    const target = await resolveTarget(o.target, o.env, !o.dryRun);
     const applicationName = `vmb-import/${o.dryRun ? 'dry-run' : 'main'}`;
     const ledger = await openLedger({ databaseUrl: o.databaseUrl, dataDir: o.dataDir, env: o.env }, { dryRun: o.dryRun, applicationName }, releasers, log);
     const { db } = ledger;
@@ -157,6 +157,7 @@ export async function runImport(o: ImportOptions, hooks: RunHooks): Promise<RunS
     const planner = {
       layout: new CorpLayout(target.namer, o.corp),
       lookup: (paths: string[]) => (ledger.schemaReady ? db.run((c) => findLedgerEntries(c, target.key, paths)) : Promise.resolve(new Map())),
+      checkPath: target.checkPath,
       minAgeMs: o.minAgeMs,
       now: Date.now,
     };

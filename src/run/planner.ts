@@ -15,6 +15,8 @@ export interface PlannerOptions {
   layout: CorpLayout;
   /** Ledger rows for these remote paths; one round trip per batch, never per file. */
   lookup: (remotePaths: string[]) => Promise<Map<string, LedgerEntry>>;
+  /** Why a remote path cannot be used on the target (too long), or null. */
+  checkPath: (remotePath: string) => string | null;
   /** Files modified more recently than this are left for a later run. */
   minAgeMs: number;
   now: () => number;
@@ -54,6 +56,11 @@ export async function planBatch(entries: WalkEntry[], options: PlannerOptions): 
   const ledger = await options.lookup(placed.map((p) => p.remote.join('/')));
   for (const p of placed) {
     const remotePath = p.remote.join('/');
+    const unusable = options.checkPath(remotePath);
+    if (unusable) {
+      out.push({ action: 'skip', path: p.entry.relPath, isDir: p.entry.kind === 'dir', code: 'remote-path-too-long', reason: unusable });
+      continue;
+    }
     const row = ledger.get(remotePath);
     if (p.entry.kind === 'dir') {
       if (row?.isFolder) out.push({ action: 'unchanged', path: p.entry.relPath, isFolder: true });

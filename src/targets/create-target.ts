@@ -1,4 +1,5 @@
 import { LocalTarget } from './local/local-target.js';
+import { OneDriveTarget } from './onedrive/index.js';
 import type { Target, TargetConfig } from './target.js';
 
 /** Build this thread's own target from plain config. */
@@ -7,6 +8,6 @@ export function createTarget(config: TargetConfig): Target {
     case 'local':
       return new LocalTarget(config);
     case 'onedrive':
-      throw new Error('the onedrive target is not wired in yet');
+      return new OneDriveTarget(config);
   }
 }

@@ -19,7 +19,7 @@ export class LocalTarget implements Target {
   readonly remoteRoot = '/';
 
   constructor(private readonly config: LocalTargetConfig) {
-    this.driveId = `local:${config.root}`;
+    this.driveId = localDriveKey(config.root).driveId;
   }
 
   async ensureFolder(req: EnsureFolderRequest): Promise<string> {
@@ -102,6 +102,10 @@ function classifyWriteError(err: unknown): unknown {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EIO' || code === 'EMFILE') return retryable(`local-${code.toLowerCase()}`, (err as Error).message, { cause: err });
   return err;
+}
+
+export function localDriveKey(root: string) {
+  return { driveId: `local:${root}`, remoteRoot: '/' };
 }
 
 /** Local names: anything valid UTF-8 without a slash or NUL (the walk has already rejected the rest). */

@@ -92,7 +92,6 @@ export class GraphClient {
    */
   async send(req: GraphRequest, auth: AuthState = { canRefreshToken: false }): Promise<GraphResponse> {
     if (this.closed) throw new VmbError('fatal', 'target-closed', `${req.method} ${this.describe(req.to)}: the target is closed`);
-    await this.options.pacer.ready(req.signal);
     const headers: Record<string, string> = { 'User-Agent': USER_AGENT, Accept: 'application/json', ...req.headers };
     if ('path' in req.to) headers.Authorization = `Bearer ${await this.options.tokens.token()}`;
     let body: Uint8Array | undefined = req.body;
@@ -102,6 +101,9 @@ export class GraphClient {
     }
     if (body !== undefined || req.method === 'POST' || req.method === 'PUT') headers['Content-Length'] = String(body?.byteLength ?? 0);
 
+    // Waited for last, right before sending, so a Retry-After that another thread has just met
+    // holds this request back too.
+    await this.options.pacer.ready(req.signal);
     let res: GraphResponse;
     try {
       res = await this.exchange(req.method, this.urlOf(req.to), headers, body, req.signal);

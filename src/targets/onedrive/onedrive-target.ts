@@ -114,6 +114,30 @@ export class OneDriveTarget implements Target {
     }
   }
 
+  /**
+   * Read-only check that the Graph URL, the credentials and the drive id work, before any file is
+   * dispatched: one GET of the drive. Anything off is a configuration error.
+   */
+  async checkDrive(): Promise<void> {
+    let res;
+    try {
+      res = await this.client.request({ method: 'GET', to: { path: this.drivePath } });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new VmbError('fatal', 'graph-check', `cannot use drive ${this.driveId} at ${this.config.graphUrl}: ${message}; check --graph-url, --drive-id and the credentials`);
+    }
+    const type = String(res.headers['content-type'] ?? '');
+    let ok = type.includes('json');
+    try {
+      ok = ok && typeof parseJson<{ id?: unknown }>(res).id === 'string';
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      throw new VmbError('fatal', 'graph-not-json', `--graph-url ${this.config.graphUrl} answered ${type || 'something'} that is not a Graph drive; it should be a Graph endpoint such as https://graph.microsoft.com/v1.0`);
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.openSessions].map((url) => cancelUploadSession(this.client, url, this.config.requestTimeoutMs)));
     this.openSessions.clear();
