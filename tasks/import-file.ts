@@ -1,18 +1,22 @@
-import { lstat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { workerData } from 'piscina';
 import { skip, toErrorData, VmbError } from '../src/errors.js';
+import { hashFile } from '../src/hash/hash-file.js';
 import type { UploadedItem } from '../src/targets/target.js';
 import type { FileTask, Stage, Task, TaskResult, WorkerConfig } from '../src/worker/protocol.js';
+import { afterUpload } from '../src/worker/after-upload.js';
 import { listenForTeardown, threadContext, type ThreadContext } from '../src/worker/thread-context.js';
 
 const config = workerData as WorkerConfig;
 listenForTeardown(config);
+const statSource = config.followSymlinks ? stat : lstat;
 
 /**
  * The story of one file: check it is still the file the walk saw, make sure its folders exist,
- * upload it, check it did not change meanwhile, record it. The promise resolves only once the
- * ledger row is committed. Failures come back as data with the stage they happened in.
+ * upload it, check it did not change meanwhile, record it, and only then move or delete it if
+ * asked to. The promise resolves only once the ledger row is committed. Failures come back as
+ * data with the stage they happened in.
  */
 export default async function importFile(task: Task): Promise<TaskResult> {
   const thread = threadContext(config);
@@ -26,6 +30,9 @@ export default async function importFile(task: Task): Promise<TaskResult> {
       return { status: 'folder', itemId, foldersCreated: tally.foldersCreated };
     }
     const before = await regularFile(task);
+    if (task.expectLocalHash !== undefined && (await hashFile(task.absPath)) === task.expectLocalHash) {
+      return { status: 'unchanged', retries: 0, foldersCreated: 0, afterUpload: await afterUpload(config.afterUpload, source(task, before), statSource) };
+    }
 
     stage = 'folder';
     const parentId = await ensureFolders(thread, task, task.folders, tally);
@@ -54,13 +61,20 @@ export default async function importFile(task: Task): Promise<TaskResult> {
       sourceMtimeMs: before.mtimeMs,
       runId: config.runId,
     });
-    return { status: 'uploaded', bytes: item.size, itemId: item.itemId, retries: tally.retries, foldersCreated: tally.foldersCreated };
+
+    stage = 'after-upload';
+    const action = await afterUpload(config.afterUpload, source(task, before), statSource);
+    return { status: 'uploaded', bytes: item.size, itemId: item.itemId, retries: tally.retries, foldersCreated: tally.foldersCreated, afterUpload: action };
   } catch (err) {
     const e = toErrorData(err);
     return { status: 'failed', stage, code: e.code, kind: e.kind, message: e.message, retries: tally.retries, foldersCreated: tally.foldersCreated };
   } finally {
     thread.active--;
   }
+}
+
+function source(task: FileTask, st: Stats) {
+  return { absPath: task.absPath, sourcePath: task.sourcePath, size: st.size, mtimeMs: st.mtimeMs };
 }
 
 function ensureFolders(thread: ThreadContext, task: Task, folders: string[], tally: { foldersCreated: number }): Promise<string> {
@@ -79,7 +93,7 @@ function sourceDirsOf(task: Task): string[] {
 async function regularFile(task: FileTask): Promise<Stats> {
   let st: Stats;
   try {
-    st = await lstat(task.absPath);
+    st = await statSource(task.absPath);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw skip('vanished', 'file vanished between the walk and its upload');
@@ -114,7 +128,7 @@ async function upload(thread: ThreadContext, task: FileTask, parentId: string, s
 async function assertUnchanged(task: FileTask, before: Stats): Promise<void> {
   let after: Stats;
   try {
-    after = await lstat(task.absPath);
+    after = await statSource(task.absPath);
   } catch {
     throw skip('vanished', 'file vanished during its upload');
   }

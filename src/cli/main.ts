@@ -8,6 +8,7 @@ import { openLedger } from '../run/open-ledger.js';
 import { Releasers } from '../run/releasers.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_GRAPH_URL, defaultDataDir, importOptions, type RawImportArgs } from './options.js';
+import { historyCommandModules, historyHandlers, isHistoryCommand } from './commands/history.js';
 import { createProgress } from './progress.js';
 import { formatSummary } from './summary.js';
 
@@ -60,7 +61,12 @@ function importCommandOptions(y: Argv) {
     .option('hidden', { type: 'boolean', default: false, describe: 'Import names starting with "." (skipped otherwise)', group: 'Selection:' })
     .option('follow-symlinks', { type: 'boolean', default: false, describe: 'Follow symbolic links, detecting loops (skipped otherwise)', group: 'Selection:' })
     .option('max-size', { type: 'string', describe: 'Skip files larger than this (e.g. 2GiB)', group: 'Selection:' })
-    .option('min-age', { type: 'string', describe: 'Leave files modified more recently than this for a later run (e.g. 60s)', group: 'Selection:' });
+    .option('min-age', { type: 'string', describe: 'Leave files modified more recently than this for a later run (e.g. 60s)', group: 'Selection:' })
+    .option('checksum', { type: 'boolean', default: false, describe: 'Treat a file as unchanged only if its content hash matches the ledger (reads every candidate file)', group: 'Selection:' })
+    .option('after-upload', { type: 'string', describe: 'keep (default), delete, or move:DIR — done to a file only after its row is committed', group: 'Run:' })
+    .option('max-runtime', { type: 'string', describe: 'Stop dispatching after this long (e.g. 10m), finish files in flight, record the run as partial', group: 'Run:' })
+    .option('wait-lock', { type: 'string', describe: 'If another run holds this root and target, wait for it (optionally at most this long, e.g. 10m) instead of exiting with 75', group: 'Run:' })
+    .option('grace', { type: 'string', describe: 'After SIGINT/SIGTERM, how long files in flight may take to finish before they are aborted (default 30s)', group: 'Run:' });
 }
 
 function loggerFor(a: Common): Logger {
@@ -93,7 +99,7 @@ async function importCommand(a: Common & RawImportArgs): Promise<number> {
 
 export function exitCodeFor(s: RunSummary): number {
   if (s.status === 'interrupted') return s.stopReason === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint;
-  return s.failed > 0 ? ExitCode.someFilesFailed : ExitCode.ok;
+  return s.failed > 0 || s.afterUploadFailed > 0 ? ExitCode.someFilesFailed : ExitCode.ok;
 }
 
 async function migrateCommand(a: Common): Promise<number> {
@@ -124,14 +130,16 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('vmb-import')
     .usage('$0 <dir> [options]\n\nUpload every file below <dir> to a drive and record every item in PostgreSQL.')
     .env('VMB')
-    .command(['import <dir>', '$0 <dir>'], 'Import a directory tree (the default command)', importCommandOptions)
+    // Strict for the import only: a cron environment set up with VMB_THREADS etc. must not make
+    // `migrate`, `runs` or `failures` refuse to start.
+    .command(['import <dir>', '$0 <dir>'], 'Import a directory tree (the default command)', (y) => importCommandOptions(y).strict())
     .command('migrate', 'Apply the ledger migrations and exit', commonOptions)
+    .command(historyCommandModules(commonOptions))
     .epilogue(
       'Every option can also be set as VMB_<OPTION> (e.g. VMB_THREADS=6, VMB_DRY_RUN=true).\n' +
         'OneDrive credentials come from VMB_GRAPH_TOKEN (a bearer token), or AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH, or VMB_MANAGED_IDENTITY=1 on Azure.\n' +
-        'Exit codes: 0 all files imported or unchanged; 1 some files failed; 2 usage or configuration error; 130/143 interrupted by SIGINT/SIGTERM.',
+        'Exit codes: 0 all files imported or unchanged; 1 some files failed; 2 usage or configuration error; 75 another run holds this root and target; 130/143 interrupted by SIGINT/SIGTERM.',
     )
-    .strict()
     .version(VERSION)
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
@@ -153,8 +161,13 @@ export async function main(argv: string[]): Promise<number> {
   const command = String((args._ as unknown[])[0] ?? 'import');
   try {
     if (command === 'migrate') return await migrateCommand(args as unknown as Common);
+    if (isHistoryCommand(command)) return await historyHandlers[command](args);
     return await importCommand(args as unknown as Common & RawImportArgs);
   } catch (err) {
+    if (err instanceof VmbError && err.code === 'run-locked') {
+      process.stderr.write(`vmb-import: ${err.message}\n`);
+      return ExitCode.locked;
+    }
     if (err instanceof VmbError && err.kind === 'fatal') {
       process.stderr.write(`vmb-import: ${err.message}\n`);
       return ExitCode.config;

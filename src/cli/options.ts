@@ -4,6 +4,7 @@ import envPaths from 'env-paths';
 import { fatal } from '../errors.js';
 import type { ImportOptions } from '../run/import-run.js';
 import type { TargetSpec } from '../targets/resolve-target.js';
+import type { AfterUpload } from '../worker/protocol.js';
 import { parseDuration, parseSize } from './durations.js';
 
 /** The raw option values yargs hands over (strings where the user may type units). */
@@ -23,6 +24,11 @@ export interface RawImportArgs {
   followSymlinks?: boolean;
   maxSize?: string;
   minAge?: string;
+  checksum?: boolean;
+  afterUpload?: string;
+  maxRuntime?: string;
+  grace?: string;
+  waitLock?: string;
   batchSize?: unknown;
   driveId?: string;
   remoteRoot?: string;
@@ -59,6 +65,10 @@ export function importOptions(a: RawImportArgs, env: NodeJS.ProcessEnv): ImportO
   const dataDir = path.resolve(a.dataDir ?? defaultDataDir());
   const minAgeMs = a.minAge === undefined ? 0 : parseDuration(a.minAge);
   if (Number.isNaN(minAgeMs)) throw fatal('config-option', `--min-age must be a duration such as 60s, 5m or 1h (got ${JSON.stringify(a.minAge)})`);
+  const maxRuntimeMs = a.maxRuntime === undefined ? 0 : parseDuration(a.maxRuntime);
+  if (!(maxRuntimeMs > 0) && a.maxRuntime !== undefined) throw fatal('config-option', `--max-runtime must be a duration such as 10m or 1h (got ${JSON.stringify(a.maxRuntime)})`);
+  const graceMs = a.grace === undefined ? 30_000 : parseDuration(a.grace);
+  if (Number.isNaN(graceMs)) throw fatal('config-option', `--grace must be a duration such as 30s (got ${JSON.stringify(a.grace)})`);
   const maxSize = a.maxSize === undefined ? undefined : parseSize(a.maxSize);
   if (Number.isNaN(maxSize)) throw fatal('config-option', `--max-size must be a size such as 500MiB or 2G (got ${JSON.stringify(a.maxSize)})`);
   return {
@@ -76,6 +86,11 @@ export function importOptions(a: RawImportArgs, env: NodeJS.ProcessEnv): ImportO
     followSymlinks: a.followSymlinks ?? false,
     maxSize,
     minAgeMs,
+    checksum: a.checksum ?? false,
+    afterUpload: afterUploadAction(a.afterUpload),
+    maxRuntimeMs,
+    graceMs,
+    waitLockMs: waitLock(a.waitLock),
     maxBatch: a.batchSize === undefined ? 128 : wholeNumber('batch-size', a.batchSize, 1, 10_000),
     maxBatchDelayMs: 20,
     fileAttempts: 3,
@@ -116,4 +131,20 @@ function targetSpec(a: RawImportArgs, dataDir: string): TargetSpec {
     requestTimeoutMs: timeout,
     namePolicy,
   };
+}
+
+function afterUploadAction(text: string | undefined): AfterUpload {
+  if (text === undefined || text === 'keep') return { kind: 'keep' };
+  if (text === 'delete') return { kind: 'delete' };
+  if (text.startsWith('move:') && text.length > 'move:'.length) return { kind: 'move', dir: path.resolve(text.slice('move:'.length)) };
+  throw fatal('config-option', `--after-upload must be keep, delete or move:DIR (got ${JSON.stringify(text)})`);
+}
+
+/** `--wait-lock` alone waits without limit; `--wait-lock 10m` at most that long; absent: do not wait. */
+function waitLock(text: string | undefined): number {
+  if (text === undefined) return 0;
+  if (text === '' || text === 'true') return Infinity;
+  const ms = parseDuration(text);
+  if (!(ms > 0)) throw fatal('config-option', `--wait-lock takes an optional duration such as 10m (got ${JSON.stringify(text)})`);
+  return ms;
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { fatal } from '../errors.js';
@@ -14,6 +15,7 @@ export interface DatabaseTarget {
 }
 
 const LIBPQ_SSL_KEYS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey'] as const;
+const VERIFYING = new Set(['verify-ca', 'verify-full']);
 
 /**
  * Users share one DATABASE_URL between psql and this tool, so `sslmode` must mean what it means to
@@ -34,7 +36,21 @@ export function withLibpqSslSemantics(url: string, env: NodeJS.ProcessEnv): stri
   }
   const q = parsed.searchParams;
   if (!q.has('sslmode') && env.PGSSLMODE) q.set('sslmode', env.PGSSLMODE);
-  if (!q.has('sslrootcert') && env.PGSSLROOTCERT && q.has('sslmode')) q.set('sslrootcert', env.PGSSLROOTCERT);
+  if (q.get('sslrootcert') === 'system') {
+    // libpq 16: trust the system CA store, and verify-full unless a mode is given.
+    q.delete('sslrootcert');
+    if (!q.has('sslmode')) q.set('sslmode', 'verify-full');
+    if (!VERIFYING.has(q.get('sslmode')!)) throw fatal('config-database-url', 'sslrootcert=system needs sslmode=verify-ca or verify-full in --database-url');
+  }
+  // node-postgres has no plaintext-first mode; `allow` never verifies in libpq, like `prefer`.
+  if (q.get('sslmode') === 'allow') q.set('sslmode', 'prefer');
+  const mode = q.get('sslmode');
+  // libpq reads the root certificate only to verify, or when it exists; `disable` never reads it.
+  if (!q.has('sslrootcert') && env.PGSSLROOTCERT && mode && mode !== 'disable' && (VERIFYING.has(mode) || existsSync(env.PGSSLROOTCERT))) {
+    q.set('sslrootcert', env.PGSSLROOTCERT);
+  }
+  const rootCert = q.get('sslrootcert');
+  if (rootCert && mode && !VERIFYING.has(mode) && !existsSync(rootCert)) q.delete('sslrootcert');
   if (LIBPQ_SSL_KEYS.some((k) => q.has(k)) && !q.has('uselibpqcompat')) q.set('uselibpqcompat', 'true');
   return parsed.toString();
 }

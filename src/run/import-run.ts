@@ -1,21 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fatal, toErrorData } from '../errors.js';
-import { findLedgerEntries, finishRun, insertFailures, insertRun, type FailureRow } from '../db/statements.js';
+import type { DatabaseTarget } from '../db/connection-config.js';
+import { connectLockClient, findLockHolder, markDeadRunsInterrupted, recordRunLock, runLockKey, tryLockRun, waitLockRun } from '../db/run-lock.js';
+import { findLedgerEntries, finishRun, insertRun, type DriveKey } from '../db/statements.js';
+import type { ThreadClient } from '../db/thread-client.js';
 import type { Logger } from '../log/logger.js';
 import { resolveTarget, type TargetSpec } from '../targets/resolve-target.js';
-import { walk, type WalkEntry } from '../walk/walk.js';
-import type { TaskResult } from '../worker/protocol.js';
+import { walk } from '../walk/walk.js';
+import { afterUpload } from '../worker/after-upload.js';
+import type { AfterUpload } from '../worker/protocol.js';
 import { VERSION } from '../version.js';
 import { CorpLayout } from './corp-layout.js';
+import { Dispatcher } from './dispatcher.js';
+import { FailureLog } from './failure-log.js';
 import { openLedger } from './open-ledger.js';
-import { planBatch, type PlannedItem } from './planner.js';
+import { planBatch, type PlannedItem, type PlannerOptions } from './planner.js';
 import { Releasers } from './releasers.js';
-import { Slots } from './slots.js';
 import { StopSignal } from './stop-signal.js';
 import { Tally, type Failure, type PlanEntry } from './tally.js';
-import { ThreadPool, type TeardownReport } from './thread-pool.js';
+import type { TeardownReport } from './thread-pool.js';
 
 export interface ImportOptions {
   root: string;
@@ -32,6 +38,14 @@ export interface ImportOptions {
   followSymlinks: boolean;
   maxSize?: number;
   minAgeMs: number;
+  checksum: boolean;
+  afterUpload: AfterUpload;
+  /** Stop dispatching after this long and finish what is in flight (0: no limit). */
+  maxRuntimeMs: number;
+  /** After a signal, how long files in flight may take to finish before they are aborted. */
+  graceMs: number;
+  /** When another run holds the lock: 0 exit with 75 at once, else wait this long (Infinity: no limit). */
+  waitLockMs: number;
   maxBatch: number;
   maxBatchDelayMs: number;
   fileAttempts: number;
@@ -55,8 +69,12 @@ export interface RunSummary {
   bytesUploaded: number;
   foldersCreated: number;
   retries: number;
+  afterUploadFailed: number;
   durationMs: number;
+  /** The first 1,000; `failuresTotal` counts them all (vmb-import failures lists them). */
   failures: Failure[];
+  failuresTotal: number;
+  /** Dry run: every file and folder that would be acted on. */
   plan?: PlanEntry[];
   /** Dry run: what would be uploaded. */
   wouldUpload?: { files: number; bytes: number; folders: number };
@@ -68,12 +86,11 @@ export interface RunHooks {
   log: Logger;
   /** Called often with the live counts (progress display). */
   onProgress?: (tally: Tally) => void;
-  /** Called when the run starts walking, with where the ledger is. */
+  /** Called when the run starts walking. */
   onStart?: (info: { runId: number | null; embeddedDataDir?: string }) => void;
 }
 
 const WALK_BATCH = 500;
-const FAILURE_FLUSH = 200;
 
 /**
  * One import, start to end: options → ledger → walk → plan → dispatch with backpressure → drain →
@@ -83,136 +100,107 @@ export async function runImport(o: ImportOptions, hooks: RunHooks): Promise<RunS
   const started = Date.now();
   const { log } = hooks;
   const tally = new Tally();
-  const failures: Failure[] = [];
-  const unsavedFailures: FailureRow[] = [];
   const plan: PlanEntry[] = [];
+  const wouldUpload = { files: 0, bytes: 0, folders: 0 };
   const releasers = new Releasers();
-  let pool: ThreadPool | null = null;
-  const stop = new StopSignal(() => pool?.abortInFlight());
+  let dispatcher: Dispatcher | null = null;
+  const stop = new StopSignal(() => dispatcher?.abortInFlight());
   stop.listen();
   releasers.add('signal handlers', () => stop.dispose());
-  let teardown: TeardownReport | undefined;
-  let runId: number | null = null;
 
   try {
     await assertRootIsDirectory(o.root);
     const target = await resolveTarget(o.target, o.env, !o.dryRun);
-    const applicationName = `vmb-import/${o.dryRun ? 'dry-run' : 'main'}`;
-    const ledger = await openLedger({ databaseUrl: o.databaseUrl, dataDir: o.dataDir, env: o.env }, { dryRun: o.dryRun, applicationName }, releasers, log);
+    const ledger = await openLedger({ databaseUrl: o.databaseUrl, dataDir: o.dataDir, env: o.env }, { dryRun: o.dryRun, applicationName: `vmb-import/${o.dryRun ? 'dry-run' : 'main'}` }, releasers, log);
     const { db } = ledger;
-
-    if (!o.dryRun) {
-      runId = (await db.run((c) => insertRun(c, { importRoot: o.root, ...target.key, options: recordedOptions(o), host: os.hostname(), pid: process.pid, version: VERSION }))).id;
-    }
+    const runId = o.dryRun ? null : await startRun(o, target.key, ledger.target, stop, releasers, log, db);
+    const failures = new FailureLog(db, runId);
     hooks.onStart?.({ runId, embeddedDataDir: ledger.embeddedDataDir });
+    if (o.maxRuntimeMs > 0) {
+      const timer = setTimeout(() => stop.stop('max-runtime'), o.maxRuntimeMs);
+      releasers.add('max-runtime timer', () => clearTimeout(timer));
+    }
 
-    const slots = new Slots(o.threads * o.tasksPerThread);
-    const startPool = () => {
-      pool = new ThreadPool({
-        threads: o.threads,
-        tasksPerThread: o.tasksPerThread,
-        log,
-        config: {
-          runId: runId!,
-          database: ledger.target,
-          target: target.config,
-          applicationName: 'vmb-import/worker',
-          maxBatch: o.maxBatch,
-          maxBatchDelayMs: o.maxBatchDelayMs,
-          fileAttempts: o.fileAttempts,
-          channel: `vmb-import:${randomUUID()}`,
-        },
-      });
-      releasers.add('worker threads', async () => {
-        if (pool) teardown = await pool.teardown();
-        pool = null;
-      });
-      return pool;
-    };
-
-    const fail = (f: Failure) => {
-      failures.push(f);
-      if (!o.dryRun) unsavedFailures.push({ sourcePath: f.path, stage: f.stage, code: f.code, message: f.reason });
-    };
-    const saveFailures = async () => {
-      if (runId === null || unsavedFailures.length === 0) return;
-      const rows = unsavedFailures.splice(0);
-      await db.run((c) => insertFailures(c, runId!, rows));
-    };
-
-    const onResult = (item: Extract<PlannedItem, { task: unknown }>, r: TaskResult) => {
-      tally.foldersCreated += r.foldersCreated;
-      if (r.status === 'folder') return;
-      tally.retries += r.retries;
-      if (r.status === 'uploaded') {
-        tally.uploaded++;
-        tally.bytesUploaded += r.bytes;
-      } else {
-        if (item.task.kind === 'file') tally.failed++;
-        fail({ path: item.task.sourcePath, stage: r.stage, code: r.code, reason: r.message });
-        log.error({ path: item.task.sourcePath, stage: r.stage, code: r.code }, r.message);
-      }
-    };
-
-    const planner = {
+    const planner: PlannerOptions = {
       layout: new CorpLayout(target.namer, o.corp),
-      lookup: (paths: string[]) => (ledger.schemaReady ? db.run((c) => findLedgerEntries(c, target.key, paths)) : Promise.resolve(new Map())),
+      lookup: (paths) => (ledger.schemaReady ? db.run((c) => findLedgerEntries(c, target.key, paths)) : Promise.resolve(new Map())),
       checkPath: target.checkPath,
       minAgeMs: o.minAgeMs,
+      checksum: o.checksum,
       now: Date.now,
     };
-    const walker = walk({
-      root: o.root,
-      include: o.include,
-      exclude: o.exclude,
-      hidden: o.hidden,
-      followSymlinks: o.followSymlinks,
-      maxSize: o.maxSize,
-      signal: stop.drain.signal,
+    dispatcher = new Dispatcher({
+      threads: o.threads,
+      tasksPerThread: o.tasksPerThread,
+      log,
+      tally,
+      failures,
+      config: {
+        runId: runId ?? 0,
+        database: ledger.target,
+        target: target.config,
+        applicationName: 'vmb-import/worker',
+        maxBatch: o.maxBatch,
+        maxBatchDelayMs: o.maxBatchDelayMs,
+        fileAttempts: o.fileAttempts,
+        channel: `vmb-import:${randomUUID()}`,
+        afterUpload: o.afterUpload,
+        followSymlinks: o.followSymlinks,
+      },
     });
+    const threads = dispatcher;
+    releasers.add('worker threads', () => threads.teardown());
 
-    let wouldUpload = { files: 0, bytes: 0, folders: 0 };
-    for await (const batch of batches(walker, WALK_BATCH)) {
-      if (stop.requested) break;
-      for (const item of await planBatch(batch, planner)) {
-        account(item, tally, fail, o.dryRun ? plan : null);
-        if (item.action !== 'upload-new' && item.action !== 'upload-changed' && item.action !== 'create-folder') continue;
-        if (o.dryRun) {
-          // The dry-run gate: count what would have been done, do none of it.
-          if (item.task.kind === 'file') {
-            wouldUpload = { ...wouldUpload, files: wouldUpload.files + 1, bytes: wouldUpload.bytes + item.task.size };
-          } else wouldUpload.folders++;
-          continue;
+    const handle = async (item: PlannedItem) => {
+      account(item, tally, failures, o.dryRun ? plan : null);
+      if (item.action === 'unchanged' && !item.isFolder && !o.dryRun && o.afterUpload.kind !== 'keep') {
+        const failed = await afterUpload(o.afterUpload, { absPath: item.absPath, sourcePath: item.path, size: item.size, mtimeMs: item.mtimeMs }, o.followSymlinks ? stat : undefined);
+        if (failed) {
+          tally.afterUploadFailed++;
+          failures.add({ path: item.path, stage: 'after-upload', code: failed.code, reason: failed.message });
+        }
+      }
+      if (!('task' in item)) return;
+      if (o.dryRun) {
+        // The dry-run gate: count what would have been done, do none of it.
+        if (item.task.kind === 'file') {
+          wouldUpload.files++;
+          wouldUpload.bytes += item.task.size;
+        } else wouldUpload.folders++;
+        return;
+      }
+      await threads.dispatch(item.task);
+    };
+
+    try {
+      for await (const batch of batches(walk({ ...o, signal: stop.drain.signal }), WALK_BATCH)) {
+        for (const item of await planBatch(batch, planner)) {
+          if (stop.requested) break;
+          await handle(item);
         }
         if (stop.requested) break;
-        await slots.acquire();
-        const p = pool ?? startPool();
-        tally.inFlight++;
-        p.run(item.task)
-          .then(
-            (r) => onResult(item, r),
-            (err) => onResult(item, workerCrash(item, err)),
-          )
-          .finally(() => {
-            tally.inFlight--;
-            slots.release();
-          });
+        hooks.onProgress?.(tally);
+        if (failures.due) await failures.save();
       }
-      hooks.onProgress?.(tally);
-      if (unsavedFailures.length >= FAILURE_FLUSH) await saveFailures();
+    } catch (err) {
+      if (!stop.requested) throw err;
     }
-    await slots.idle();
-    hooks.onProgress?.(tally);
-    await saveFailures();
 
-    const status: RunStatus = stop.reason === 'SIGINT' || stop.reason === 'SIGTERM' ? 'interrupted' : stop.reason === 'max-runtime' ? 'partial' : tally.failed > 0 ? 'failed' : 'succeeded';
-    if (pool) {
-      // Close every thread's connection before the run is marked finished, so "finished" means
-      // nothing of this run still holds the database.
-      teardown = await (pool as ThreadPool).teardown();
-      pool = null;
+    if (stop.reason === 'SIGINT' || stop.reason === 'SIGTERM' || stop.reason === 'lock-lost') {
+      // A signal: files in flight get the grace period, then their uploads are aborted.
+      const finished = await Promise.race([threads.drained().then(() => true), sleep(o.graceMs, false, { ref: false })]);
+      if (!finished) threads.abortInFlight();
     }
-    if (runId !== null) await db.run((c) => finishRun(c, runId!, status, tally.counts()));
+    await threads.drained();
+    hooks.onProgress?.(tally);
+    await failures.save();
+
+    const status: RunStatus =
+      stop.reason === 'SIGINT' || stop.reason === 'SIGTERM' || stop.reason === 'lock-lost' ? 'interrupted' : stop.reason === 'max-runtime' ? 'partial' : tally.failed > 0 || tally.afterUploadFailed > 0 ? 'failed' : 'succeeded';
+    // Every thread closes its connection before the run is marked finished, so "finished" means
+    // nothing of this run still holds the database.
+    const teardown = await threads.teardown();
+    if (runId !== null) await db.run((c) => finishRun(c, runId, status, tally.counts()));
     return {
       runId,
       status,
@@ -221,7 +209,8 @@ export async function runImport(o: ImportOptions, hooks: RunHooks): Promise<RunS
       target: target.describe,
       ...tally.counts(),
       durationMs: Date.now() - started,
-      failures,
+      failures: failures.listed,
+      failuresTotal: failures.total,
       ...(o.dryRun ? { plan, wouldUpload } : {}),
       ...(stop.reason ? { stopReason: stop.reason } : {}),
       ...(teardown ? { threads: teardown } : {}),
@@ -231,14 +220,39 @@ export async function runImport(o: ImportOptions, hooks: RunHooks): Promise<RunS
   }
 }
 
-function account(item: PlannedItem, tally: Tally, fail: (f: Failure) => void, plan: PlanEntry[] | null): void {
+/**
+ * One run at a time per import root and target: an advisory lock held on a connection of its own
+ * for the whole run (a reconnecting client would silently lose it). A run row still 'running'
+ * when the lock is free belongs to a run that died, and is marked interrupted.
+ */
+async function startRun(o: ImportOptions, key: DriveKey, database: DatabaseTarget, stop: StopSignal, releasers: Releasers, log: Logger, db: ThreadClient): Promise<number> {
+  const lockKey = runLockKey(o.root, key.driveId, key.remoteRoot);
+  const lock = await connectLockClient(database, 'vmb-import/lock', (err) => {
+    log.error({ err: err.message }, 'lost the connection that holds the run lock; stopping');
+    stop.stop('lock-lost');
+  });
+  releasers.add('run lock', () => lock.close());
+  const locked = o.waitLockMs > 0 ? await waitLockRun(lock.client, lockKey, o.waitLockMs, stop.drain.signal) : await tryLockRun(lock.client, lockKey);
+  if (!locked) {
+    const h = await findLockHolder(lock.client, lockKey);
+    const holder = h ? `run ${h.runId ?? '?'} on ${h.host ?? '?'} (pid ${h.pid ?? '?'}) since ${h.startedAt?.toISOString() ?? '?'}` : 'another session';
+    throw fatal('run-locked', `${o.root} is being imported to this target by ${holder}; try later or pass --wait-lock`);
+  }
+  const dead = await markDeadRunsInterrupted(lock.client, o.root, key.driveId, key.remoteRoot);
+  if (dead.length > 0) log.warn({ runs: dead }, 'marked runs that died unfinished as interrupted');
+  const runId = (await db.run((c) => insertRun(c, { importRoot: o.root, ...key, options: recordedOptions(o), host: os.hostname(), pid: process.pid, version: VERSION }))).id;
+  await recordRunLock(lock.client, runId, lockKey);
+  return runId;
+}
+
+function account(item: PlannedItem, tally: Tally, failures: FailureLog, plan: PlanEntry[] | null): void {
   switch (item.action) {
     case 'skip':
       if (!item.isDir) {
         tally.seen++;
         tally.skipped++;
       }
-      fail({ path: item.path, stage: 'walk', code: item.code, reason: item.reason });
+      failures.add({ path: item.path, stage: 'walk', code: item.code, reason: item.reason });
       plan?.push({ path: item.path, action: 'skip', reason: `${item.code}: ${item.reason}` });
       return;
     case 'defer':
@@ -260,12 +274,13 @@ function account(item: PlannedItem, tally: Tally, fail: (f: Failure) => void, pl
       tally.seen++;
       tally.toUpload++;
       tally.bytesToUpload += item.task.size;
-      plan?.push({ path: item.task.sourcePath, action: item.action, bytes: item.task.size });
+      plan?.push({
+        path: item.task.sourcePath,
+        action: item.task.expectLocalHash ? 'checksum' : item.action,
+        bytes: item.task.size,
+        ...(item.task.expectLocalHash ? { reason: 'same size and mtime; uploaded only if the content hash differs' } : {}),
+      });
   }
-}
-
-function workerCrash(item: Extract<PlannedItem, { task: unknown }>, err: unknown): TaskResult {
-  return { status: 'failed', stage: 'upload', code: 'worker-error', kind: 'retryable', message: `worker thread failed while handling ${item.task.sourcePath}: ${toErrorData(err).message}`, retries: 0, foldersCreated: 0 };
 }
 
 async function* batches<T>(source: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
@@ -293,10 +308,11 @@ async function assertRootIsDirectory(root: string): Promise<void> {
 
 /** What the run row keeps of the options: never a secret. */
 function recordedOptions(o: ImportOptions): Record<string, unknown> {
+  const t = o.target;
   return {
     threads: o.threads,
     tasksPerThread: o.tasksPerThread,
-    target: o.target.kind,
+    target: t.kind === 'local' ? { kind: 'local', root: t.root } : { kind: 'onedrive', driveId: t.driveId, remoteRoot: t.remoteRoot, graphUrl: t.graphUrl },
     corp: o.corp ?? null,
     include: o.include,
     exclude: o.exclude,
@@ -304,7 +320,8 @@ function recordedOptions(o: ImportOptions): Record<string, unknown> {
     followSymlinks: o.followSymlinks,
     maxSize: o.maxSize ?? null,
     minAgeMs: o.minAgeMs,
+    checksum: o.checksum,
+    afterUpload: o.afterUpload,
+    maxRuntimeMs: o.maxRuntimeMs,
   };
 }
-
-export type { WalkEntry };

@@ -7,7 +7,8 @@ import type { PlanAction } from './tally.js';
 export type PlannedItem =
   | { action: 'upload-new' | 'upload-changed'; task: FileTask; remotePath: string }
   | { action: 'create-folder'; task: FolderTask; remotePath: string }
-  | { action: 'unchanged'; path: string; isFolder: boolean }
+  | { action: 'unchanged'; path: string; isFolder: false; absPath: string; size: number; mtimeMs: number }
+  | { action: 'unchanged'; path: string; isFolder: true }
   | { action: 'skip'; path: string; isDir: boolean; code: string; reason: string }
   | { action: 'defer'; path: string; reason: string };
 
@@ -19,6 +20,8 @@ export interface PlannerOptions {
   checkPath: (remotePath: string) => string | null;
   /** Files modified more recently than this are left for a later run. */
   minAgeMs: number;
+  /** Same size and mtime is not enough: compare content hashes (in the worker threads). */
+  checksum: boolean;
   now: () => number;
 }
 
@@ -73,10 +76,12 @@ export async function planBatch(entries: WalkEntry[], options: PlannerOptions): 
       out.push({ action: 'skip', path: e.relPath, isDir: false, code: 'type-conflict', reason: `the ledger holds a folder at ${remotePath}, the source is a file` });
       continue;
     }
-    if (row && row.sourceSize === e.size && row.sourceMtimeMs === Math.trunc(e.mtimeMs)) {
-      out.push({ action: 'unchanged', path: e.relPath, isFolder: false });
+    const sameStat = row !== undefined && row.sourceSize === e.size && row.sourceMtimeMs === Math.trunc(e.mtimeMs);
+    if (sameStat && !options.checksum) {
+      out.push({ action: 'unchanged', path: e.relPath, isFolder: false, absPath: e.absPath, size: e.size, mtimeMs: e.mtimeMs });
       continue;
     }
+    const expectLocalHash = options.checksum && row?.sourceSize === e.size && row.localHash ? row.localHash : undefined;
     const action: PlanAction = row ? 'upload-changed' : 'upload-new';
     out.push({
       action: action as 'upload-new' | 'upload-changed',
@@ -90,6 +95,7 @@ export async function planBatch(entries: WalkEntry[], options: PlannerOptions): 
         name: p.remote[p.remote.length - 1],
         size: e.size,
         mtimeMs: e.mtimeMs,
+        ...(expectLocalHash ? { expectLocalHash } : {}),
       },
     });
   }

@@ -1,4 +1,6 @@
-export type StopReason = 'SIGINT' | 'SIGTERM' | 'max-runtime';
+const FORCED_EXIT_MS = 10_000;
+
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'max-runtime' | 'lock-lost';
 
 /**
  * The first SIGINT/SIGTERM stops dispatching and lets files in flight finish; the second aborts
@@ -28,10 +30,12 @@ export class StopSignal {
     if (!this.drain.signal.aborted) {
       this.reason = reason;
       this.drain.abort();
-    } else if (reason !== 'max-runtime' && !this.force.signal.aborted) {
-      if (this.reason === 'max-runtime') this.reason = reason;
+    } else if ((reason === 'SIGINT' || reason === 'SIGTERM') && !this.force.signal.aborted) {
+      if (this.reason !== 'SIGINT' && this.reason !== 'SIGTERM') this.reason = reason;
       this.force.abort();
       this.onForce();
+      // Uploads are aborted and the run winds down; if clean-up itself hangs, leave anyway.
+      setTimeout(() => process.exit(reason === 'SIGTERM' ? 143 : 130), FORCED_EXIT_MS).unref();
     }
   }
 

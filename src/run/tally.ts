@@ -7,7 +7,7 @@ export interface Failure {
   reason: string;
 }
 
-export type PlanAction = 'upload-new' | 'upload-changed' | 'unchanged' | 'skip' | 'defer' | 'create-folder';
+export type PlanAction = 'upload-new' | 'upload-changed' | 'checksum' | 'unchanged' | 'skip' | 'defer' | 'create-folder';
 
 export interface PlanEntry {
   path: string;
@@ -30,6 +30,8 @@ export class Tally {
   bytesToUpload = 0;
   foldersCreated = 0;
   retries = 0;
+  /** Files imported whose --after-upload action failed (the file stays where it was). */
+  afterUploadFailed = 0;
   inFlight = 0;
 
   counts() {
@@ -43,6 +45,7 @@ export class Tally {
       bytesUploaded: this.bytesUploaded,
       foldersCreated: this.foldersCreated,
       retries: this.retries,
+      afterUploadFailed: this.afterUploadFailed,
     };
   }
 }

@@ -4,6 +4,14 @@ import { Piscina } from 'piscina';
 import type { Logger } from '../log/logger.js';
 import type { ChannelMessage, Task, TaskResult, ThreadClosed, WorkerConfig } from '../worker/protocol.js';
 
+/**
+ * Piscina loads the task module with require() first and falls back to import(). With Node 20's
+ * require(esm), a failed first attempt left the module half-loaded and the fallback then died
+ * with "Unexpected status of a module that is imported again after being required" in some
+ * threads; turning require(esm) off in the workers makes require fail cleanly before loading.
+ */
+const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module') ? ['--no-experimental-require-module'] : [];
+
 const TASK_MODULE = fileURLToPath(new URL('../../tasks/import-file.js', import.meta.url));
 
 export interface ThreadPoolOptions {
@@ -41,6 +49,7 @@ export class ThreadPool {
       concurrentTasksPerWorker: options.tasksPerThread,
       atomics: 'disabled',
       workerData: options.config,
+      execArgv: WORKER_EXEC_ARGV,
     });
     // An uncaught error inside a thread surfaces here; unheard, it would crash the whole run.
     // Piscina replaces the thread; the tasks it was running reject and are reported as failures.

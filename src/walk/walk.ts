@@ -1,8 +1,8 @@
-import type { Dirent, Stats } from 'node:fs';
+import { lstat as lstatCallback, type Dirent, type Stats } from 'node:fs';
 import { lstat, opendir, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { compileFilter, type PathFilter } from './filters.js';
-import { describeKind, kindOf, specialSkip, type Problem } from './kinds.js';
+import { describeKind, kindOf, specialSkip, type NodeKind, type Problem } from './kinds.js';
 import { decodeName, escapeNameBytes } from './names.js';
 
 export interface WalkOptions {
@@ -28,8 +28,22 @@ interface RawDir {
   close(): Promise<void>;
 }
 
+/**
+ * How many entries of one directory are read ahead of the one being yielded. Each is examined as
+ * soon as it is read, so up to this many `lstat`s are in flight together instead of one after
+ * another. They run on the libuv threadpool (4 threads by default), which the importer's file
+ * reads share: more would only lengthen its queue, and delay those reads behind it.
+ */
+export const LOOK_AHEAD = 64;
+
+/** The look-ahead is topped up once it falls to this, so reading the listing happens in bursts. */
+const REFILL_AT = LOOK_AHEAD / 2;
+
+/** Entries Node fetches per readdir call (its default is 32): fewer threadpool round trips per directory. */
+const DIR_BUFFER = 128;
+
 const openRawDir = async (dirPath: string) =>
-  (await opendir(dirPath, { encoding: 'buffer' as BufferEncoding })) as unknown as RawDir;
+  (await opendir(dirPath, { encoding: 'buffer' as BufferEncoding, bufferSize: DIR_BUFFER })) as unknown as RawDir;
 
 /**
  * One directory being listed. The walk keeps one open Dir handle (one file descriptor) per level
@@ -43,6 +57,13 @@ interface Frame {
   depth: number;
   /** `dev:ino`, only known when following symlinks (the only case where the walk can loop). */
   key?: string;
+  /**
+   * Entries read from `dir` but not yet yielded, in listing order, each being examined: at most
+   * LOOK_AHEAD per level, so memory grows with depth × LOOK_AHEAD, never with a directory's size.
+   */
+  ahead: Slot[];
+  /** The listing has been read to its end, or has failed (then the last slot says so). */
+  ended: boolean;
 }
 
 interface Walker {
@@ -58,10 +79,90 @@ interface Walker {
 
 type Step = { entry: WalkEntry; frame?: Frame };
 
+/** A directory to descend once its turn comes: the loop checks and opening it must happen in walk order. */
+interface Descent {
+  absPath: string;
+  relPath: string;
+  /** `dev:ino`, when following symlinks. */
+  key?: string;
+}
+
+/**
+ * What examining one listed entry found, ahead of its turn: nothing (filtered out), a finished
+ * entry, a directory still to be descended, or the listing itself failing at this point.
+ */
+type Examined = undefined | { entry: WalkEntry } | { descend: Descent } | { listingFailed: unknown };
+
+/**
+ * The outcome of examining one entry, filled in when it is known. A plain object rather than a
+ * promise per entry: most outcomes are known at once or come from one lstat callback, and by the
+ * time an entry's turn comes its outcome is usually there, so nothing has to be awaited.
+ */
+class Slot {
+  done = false;
+  value: Examined = undefined;
+  error: unknown = undefined;
+  private wake: (() => void) | undefined = undefined;
+
+  static of(value: Examined): Slot {
+    const slot = new Slot();
+    slot.done = true;
+    slot.value = value;
+    return slot;
+  }
+
+  static from(promise: Promise<Examined>): Slot {
+    const slot = new Slot();
+    // Both outcomes are observed here, so an entry dropped by an early exit cannot become an unhandled rejection.
+    promise.then(
+      (value) => slot.settle(value),
+      (err: unknown) => slot.fail(err),
+    );
+    return slot;
+  }
+
+  settle(value: Examined): void {
+    this.value = value;
+    this.finish();
+  }
+
+  /** Examining threw, which it is not meant to: the walk rethrows it when the entry's turn comes. */
+  fail(err: unknown): void {
+    this.error = err ?? new Error('examining a directory entry failed');
+    this.finish();
+  }
+
+  /** Resolves once the outcome is known. */
+  wait(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  /** The outcome; only once done. */
+  take(): Examined {
+    if (this.error !== undefined) throw this.error;
+    return this.value;
+  }
+
+  private finish(): void {
+    this.done = true;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
 /**
  * Lazily walks the tree below `options.root`, depth first, yielding each directory before its
- * contents. Memory is bounded by the depth of the tree (plus the directory count when following
- * symlinks), never by the size of a directory. Aborting makes the next step throw `signal.reason`.
+ * contents. Memory is bounded by the depth of the tree times LOOK_AHEAD (plus the directory count
+ * when following symlinks), never by the size of a directory. Aborting makes the next step throw
+ * `signal.reason`.
+ *
+ * Order: pre-order, in directory-listing order (the order the file system returns the names, not
+ * sorted). A directory's entry is followed at once by everything below it, then by the siblings
+ * listed after it; the root itself is never yielded. Entries are examined concurrently (up to
+ * LOOK_AHEAD of them per directory) but always yielded in this order, so it never depends on timing.
  */
 export async function* walk(options: WalkOptions): AsyncGenerator<WalkEntry> {
   const root = path.resolve(options.root);
@@ -82,36 +183,74 @@ export async function* walk(options: WalkOptions): AsyncGenerator<WalkEntry> {
 
   const stack: Frame[] = [];
   try {
-    const rootFrame: Frame = { dir: await openRawDir(root), absPath: root, relPath: '', depth: 0 };
+    const rootFrame = newFrame(await openRawDir(root), root, '', 0);
     stack.push(rootFrame);
     if (walker.follow) enter(walker, rootFrame, `${rootStats.dev}:${rootStats.ino}`);
 
     while (stack.length > 0) {
       signal?.throwIfAborted();
       const top = stack[stack.length - 1]!;
-      let dirent: Dirent<Buffer> | null;
-      try {
-        dirent = await top.dir.read();
-      } catch (err) {
+      if (!top.ended && top.ahead.length <= REFILL_AT) await readAhead(walker, top);
+      const slot = top.ahead.shift();
+      if (slot === undefined) {
+        await leave(walker, stack);
+        continue;
+      }
+      if (!slot.done) await slot.wait();
+      const examined = slot.take();
+      if (examined === undefined) continue;
+      if ('entry' in examined) {
+        yield examined.entry;
+        continue;
+      }
+      if ('listingFailed' in examined) {
         // The root failing is the whole run failing; a subdirectory failing is one more skip.
-        if (top === rootFrame) throw err;
+        if (top === rootFrame) throw examined.listingFailed;
         await leave(walker, stack);
-        yield skipOf(top.absPath, top.relPath, true, 'unreadable', `reading the directory failed part way: ${errorText(err)}`);
+        const reason = `reading the directory failed part way: ${errorText(examined.listingFailed)}`;
+        yield skipOf(top.absPath, top.relPath, true, 'unreadable', reason);
         continue;
       }
-      if (dirent === null) {
-        await leave(walker, stack);
-        continue;
-      }
-      const step = await examine(walker, top, dirent);
-      if (step === undefined) continue;
+      const step = await descend(walker, top, examined.descend);
       // Pushed before yielding, so the handle is closed even if the consumer stops at this entry.
       if (step.frame) stack.push(step.frame);
       yield step.entry;
     }
   } finally {
-    // A close failure here must not hide the error (or early return) that brought us here.
+    // A close failure here must not hide the error (or early return) that brought us here. Entries
+    // still being examined are dropped: they hold no handles, and their lstats just finish.
     while (stack.length > 0) await leave(walker, stack).catch(() => undefined);
+  }
+}
+
+const newFrame = (dir: RawDir, absPath: string, relPath: string, depth: number): Frame => ({
+  dir,
+  absPath,
+  relPath,
+  depth,
+  ahead: [],
+  ended: false,
+});
+
+/**
+ * Tops the frame's look-ahead up to LOOK_AHEAD: reads entries one after another (a Dir serves one
+ * read at a time, most of them from its buffer) and starts examining each as soon as it is read.
+ */
+async function readAhead(walker: Walker, frame: Frame): Promise<void> {
+  while (!frame.ended && frame.ahead.length < LOOK_AHEAD) {
+    let dirent: Dirent<Buffer> | null;
+    try {
+      dirent = await frame.dir.read();
+    } catch (err) {
+      frame.ended = true;
+      frame.ahead.push(Slot.of({ listingFailed: err }));
+      return;
+    }
+    if (dirent === null) {
+      frame.ended = true;
+      return;
+    }
+    frame.ahead.push(examine(walker, frame, dirent));
   }
 }
 
@@ -127,9 +266,42 @@ async function leave(walker: Walker, stack: Frame[]): Promise<void> {
   await frame.dir.close();
 }
 
-/** Decides what one directory entry becomes: an entry to yield (and maybe a directory to descend), or nothing when filtered out. */
-async function examine(walker: Walker, parent: Frame, dirent: Dirent<Buffer>): Promise<Step | undefined> {
+/**
+ * Starts deciding what one directory entry becomes: an entry to yield, a directory to descend, or
+ * nothing when filtered out. It runs ahead of the entry's turn, so it only looks at the entry
+ * itself; whatever depends on the walk so far (the loop checks, opening the directory) is left
+ * to `descend`. Regular files, plain directories and special files are decided here with at most
+ * one lstat; names that are not UTF-8 and anything involving a symlink go to `examineInFull`.
+ */
+function examine(walker: Walker, parent: Frame, dirent: Dirent<Buffer>): Slot {
   const name = decodeName(dirent.name);
+  const kind = kindOf(dirent);
+  if (name === undefined || kind === 'symlink' || (kind === 'dir' && walker.follow)) {
+    return Slot.from(examineInFull(walker, parent, dirent, name));
+  }
+  const absPath = path.join(parent.absPath, name);
+  const relPath = joinRel(parent.relPath, name);
+  const isDir = kind === 'dir';
+  if (!walker.filter.wanted(relPath, isDir)) return Slot.of(undefined);
+  if (!walker.hidden && name.startsWith('.')) return Slot.of(hiddenSkip(absPath, relPath, isDir));
+  const special = specialSkip(kind);
+  if (special) return Slot.of({ entry: skipOf(absPath, relPath, isDir, special.code, special.reason) });
+  if (isDir) return Slot.of({ descend: { absPath, relPath } });
+
+  // The callback form: no promise per file, and this is the one call made for nearly every entry.
+  const slot = new Slot();
+  lstatCallback(absPath, (err, stats) => {
+    try {
+      slot.settle(fileOutcome(walker, absPath, relPath, err ? statFailure(err, 'file') : checkKind(stats, 'file')));
+    } catch (failure) {
+      slot.fail(failure);
+    }
+  });
+  return slot;
+}
+
+/** `examine` for every kind of entry, including names that are not UTF-8 and symlinks. */
+async function examineInFull(walker: Walker, parent: Frame, dirent: Dirent<Buffer>, name: string | undefined): Promise<Examined> {
   // A bad name's lossy form cannot open the entry, but it is enough to report it and to apply the
   // filters, so an excluded bad name is dropped like any other excluded name.
   const shownName = name ?? dirent.name.toString('utf8');
@@ -155,32 +327,41 @@ async function examine(walker: Walker, parent: Frame, dirent: Dirent<Buffer>): P
   }
   const isDir = kind === 'dir';
   if (!walker.filter.wanted(relPath, isDir)) return undefined;
-  const skip = (code: string, reason: string): Step => ({ entry: skipOf(absPath, relPath, isDir, code, reason) });
+  const skip = (code: string, reason: string) => ({ entry: skipOf(absPath, relPath, isDir, code, reason) });
 
-  if (!walker.hidden && name.startsWith('.')) {
-    return skip('hidden', `hidden ${isDir ? 'directory' : 'file'} (name starts with '.'); set hidden to include it`);
-  }
+  if (!walker.hidden && name.startsWith('.')) return hiddenSkip(absPath, relPath, isDir);
   if (linkSkip) return skip(linkSkip.code, linkSkip.reason);
   if (kind === 'symlink') return skip('symlink', `${await linkText(absPath)} not followed (followSymlinks is off)`);
   const special = specialSkip(kind);
   if (special) return skip(special.code, special.reason);
 
-  if (kind === 'file') {
-    const stats = target ?? (await statOrSkip(absPath, 'file'));
-    if (isProblem(stats)) return skip(stats.code, stats.reason);
-    if (stats.size > walker.maxSize) {
-      return skip('too-large', `file is ${stats.size} bytes, more than the maximum of ${walker.maxSize} bytes`);
-    }
-    return {
-      entry: { kind: 'file', absPath, relPath, size: stats.size, mtimeMs: stats.mtimeMs, dev: stats.dev, ino: stats.ino },
-    };
-  }
+  if (kind === 'file') return fileOutcome(walker, absPath, relPath, target ?? (await statOrSkip(absPath, 'file')));
 
-  let key: string | undefined;
-  if (walker.follow) {
-    const stats = target ?? (await statOrSkip(absPath, 'dir'));
-    if (isProblem(stats)) return skip(stats.code, stats.reason);
-    key = `${stats.dev}:${stats.ino}`;
+  if (!walker.follow) return { descend: { absPath, relPath } };
+  const stats = target ?? (await statOrSkip(absPath, 'dir'));
+  if (isProblem(stats)) return skip(stats.code, stats.reason);
+  return { descend: { absPath, relPath, key: `${stats.dev}:${stats.ino}` } };
+}
+
+const hiddenSkip = (absPath: string, relPath: string, isDir: boolean): Examined => {
+  const reason = `hidden ${isDir ? 'directory' : 'file'} (name starts with '.'); set hidden to include it`;
+  return { entry: skipOf(absPath, relPath, isDir, 'hidden', reason) };
+};
+
+/** A regular file's entry from its stats, or the skip its stats (or the failure to get them) call for. */
+function fileOutcome(walker: Walker, absPath: string, relPath: string, stats: Stats | Problem): Examined {
+  if (isProblem(stats)) return { entry: skipOf(absPath, relPath, false, stats.code, stats.reason) };
+  if (stats.size > walker.maxSize) {
+    const reason = `file is ${stats.size} bytes, more than the maximum of ${walker.maxSize} bytes`;
+    return { entry: skipOf(absPath, relPath, false, 'too-large', reason) };
+  }
+  return { entry: { kind: 'file', absPath, relPath, size: stats.size, mtimeMs: stats.mtimeMs, dev: stats.dev, ino: stats.ino } };
+}
+
+/** Opens a directory whose turn has come, unless following symlinks has already led to it. */
+async function descend(walker: Walker, parent: Frame, { absPath, relPath, key }: Descent): Promise<Step> {
+  const skip = (code: string, reason: string): Step => ({ entry: skipOf(absPath, relPath, true, code, reason) });
+  if (key !== undefined) {
     const ancestor = walker.onPath.get(key);
     if (ancestor !== undefined) {
       return skip('symlink-loop', `leads back to ${describeRel(ancestor)}, which contains it: not descended`);
@@ -197,7 +378,7 @@ async function examine(walker: Walker, parent: Frame, dirent: Dirent<Buffer>): P
     const failure = dirOpenFailure(err);
     return skip(failure.code, failure.reason);
   }
-  const frame: Frame = { dir, absPath, relPath, depth: parent.depth + 1 };
+  const frame = newFrame(dir, absPath, relPath, parent.depth + 1);
   if (key !== undefined) enter(walker, frame, key);
   return { entry: { kind: 'dir', absPath, relPath, depth: frame.depth }, frame };
 }
@@ -208,9 +389,17 @@ async function statOrSkip(absPath: string, expected: 'file' | 'dir'): Promise<St
   try {
     stats = await lstat(absPath);
   } catch (err) {
-    if (errorCode(err) === 'ENOENT') return { code: 'vanished', reason: `${describeKind(expected)} disappeared while being walked (ENOENT)` };
-    return { code: 'unreadable', reason: `cannot read the ${describeKind(expected)}'s metadata: ${errorText(err)}` };
+    return statFailure(err, expected);
   }
+  return checkKind(stats, expected);
+}
+
+function statFailure(err: unknown, expected: 'file' | 'dir'): Problem {
+  if (errorCode(err) === 'ENOENT') return { code: 'vanished', reason: `${describeKind(expected)} disappeared while being walked (ENOENT)` };
+  return { code: 'unreadable', reason: `cannot read the ${describeKind(expected)}'s metadata: ${errorText(err)}` };
+}
+
+function checkKind(stats: Stats, expected: NodeKind): Stats | Problem {
   const now = kindOf(stats);
   if (now !== expected) {
     return { code: 'vanished', reason: `${describeKind(expected)} was replaced by a ${describeKind(now)} while being walked` };

@@ -19,7 +19,14 @@ export interface WorkerConfig {
   fileAttempts: number;
   /** BroadcastChannel name for run-wide messages to every thread (teardown, abort). */
   channel: string;
+  /** What to do with a source file once its row is committed. */
+  afterUpload: AfterUpload;
+  /** --follow-symlinks: a file is looked at through links (stat), otherwise never (lstat). */
+  followSymlinks: boolean;
 }
+
+/** `keep` leaves the file; `delete` removes it; `move` moves it below `dir`, keeping its relative path. */
+export type AfterUpload = { kind: 'keep' } | { kind: 'delete' } | { kind: 'move'; dir: string };
 
 /** One file to read, upload and record. */
 export interface FileTask {
@@ -33,6 +40,11 @@ export interface FileTask {
   name: string;
   size: number;
   mtimeMs: number;
+  /**
+   * --checksum: the ledger's hash of this file. The thread hashes the file first and uploads only
+   * when the content differs.
+   */
+  expectLocalHash?: string;
 }
 
 /** One folder to create even if no file below it needs it (empty directories). */
@@ -48,8 +60,15 @@ export type Task = FileTask | FolderTask;
 
 export type Stage = 'walk' | 'plan' | 'read' | 'folder' | 'upload' | 'verify' | 'record' | 'after-upload';
 
+/** Why the after-upload action failed; the file itself is imported and kept. */
+export interface AfterUploadFailure {
+  code: string;
+  message: string;
+}
+
 export type TaskResult =
-  | { status: 'uploaded'; bytes: number; itemId: string; retries: number; foldersCreated: number }
+  | { status: 'uploaded'; bytes: number; itemId: string; retries: number; foldersCreated: number; afterUpload?: AfterUploadFailure }
+  | { status: 'unchanged'; retries: number; foldersCreated: number; afterUpload?: AfterUploadFailure }
   | { status: 'folder'; itemId: string; foldersCreated: number }
   | { status: 'failed'; stage: Stage; code: string; kind: 'retryable' | 'skip' | 'fatal'; message: string; retries: number; foldersCreated: number };
 

