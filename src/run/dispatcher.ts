@@ -13,6 +13,8 @@ export interface DispatcherOptions {
   log: Logger;
   tally: Tally;
   failures: FailureLog;
+  /** A failure of the fatal kind (credentials refused, quota full): the run should stop. */
+  onFatal: (code: string, message: string) => void;
 }
 
 /**
@@ -78,6 +80,7 @@ export class Dispatcher {
       return;
     }
     if (task.kind === 'file') tally.failed++;
+    if (r.kind === 'fatal') this.o.onFatal(r.code, r.message);
     this.o.failures.add({ path: task.sourcePath, stage: r.stage, code: r.code, reason: r.message });
     this.o.log.error({ path: task.sourcePath, stage: r.stage, code: r.code }, r.message);
   }

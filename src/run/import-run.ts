@@ -135,6 +135,10 @@ export async function runImport(o: ImportOptions, hooks: RunHooks): Promise<RunS
       log,
       tally,
       failures,
+      onFatal: (code, message) => {
+        if (!stop.requested) log.error({ code }, `stopping the run: ${message}`);
+        stop.stop('fatal-error');
+      },
       config: {
         runId: runId ?? 0,
         database: ledger.target,
@@ -196,7 +200,7 @@ export async function runImport(o: ImportOptions, hooks: RunHooks): Promise<RunS
     await failures.save();
 
     const status: RunStatus =
-      stop.reason === 'SIGINT' || stop.reason === 'SIGTERM' || stop.reason === 'lock-lost' ? 'interrupted' : stop.reason === 'max-runtime' ? 'partial' : tally.failed > 0 || tally.afterUploadFailed > 0 ? 'failed' : 'succeeded';
+      stop.reason === 'SIGINT' || stop.reason === 'SIGTERM' || stop.reason === 'lock-lost' ? 'interrupted' : stop.reason === 'max-runtime' ? 'partial' : stop.reason === 'fatal-error' || tally.failed > 0 || tally.afterUploadFailed > 0 ? 'failed' : 'succeeded';
     // Every thread closes its connection before the run is marked finished, so "finished" means
     // nothing of this run still holds the database.
     const teardown = await threads.teardown();

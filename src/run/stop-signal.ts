@@ -1,6 +1,6 @@
 const FORCED_EXIT_MS = 10_000;
 
-export type StopReason = 'SIGINT' | 'SIGTERM' | 'max-runtime' | 'lock-lost';
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'max-runtime' | 'lock-lost' | 'fatal-error';
 
 /**
  * The first SIGINT/SIGTERM stops dispatching and lets files in flight finish; the second aborts
