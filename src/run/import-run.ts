@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fatal, toErrorData } from '../errors.js';
 import type { DatabaseTarget } from '../db/connection-config.js';
-import { connectLockClient, findLockHolder, markDeadRunsInterrupted, recordRunLock, runLockKey, tryLockRun, waitLockRun } from '../db/run-lock.js';
+import { markDeadRunsInterrupted, runLockKey } from '../db/run-lock.js';
 import { findLedgerEntries, finishRun, insertRun, type DriveKey } from '../db/statements.js';
 import type { ThreadClient } from '../db/thread-client.js';
 import type { Logger } from '../log/logger.js';
@@ -19,6 +19,7 @@ import { FailureLog } from './failure-log.js';
 import { openLedger } from './open-ledger.js';
 import { planBatch, type PlannedItem, type PlannerOptions } from './planner.js';
 import { Releasers } from './releasers.js';
+import { RunLockKeeper } from './run-lock-keeper.js';
 import { StopSignal } from './stop-signal.js';
 import { Tally, type Failure, type PlanEntry } from './tally.js';
 import type { TeardownReport } from './thread-pool.js';
@@ -225,27 +226,25 @@ export async function runImport(o: ImportOptions, hooks: RunHooks): Promise<RunS
 }
 
 /**
- * One run at a time per import root and target: an advisory lock held on a connection of its own
- * for the whole run (a reconnecting client would silently lose it). A run row still 'running'
- * when the lock is free belongs to a run that died, and is marked interrupted.
+ * One run at a time per import root and target: an advisory lock kept for the whole run (see
+ * RunLockKeeper). A run row still 'running' when the lock is free belongs to a run that died, and
+ * is marked interrupted.
  */
 async function startRun(o: ImportOptions, key: DriveKey, database: DatabaseTarget, stop: StopSignal, releasers: Releasers, log: Logger, db: ThreadClient): Promise<number> {
-  const lockKey = runLockKey(o.root, key.driveId, key.remoteRoot);
-  const lock = await connectLockClient(database, 'vmb-import/lock', (err) => {
-    log.error({ err: err.message }, 'lost the connection that holds the run lock; stopping');
+  const lock = new RunLockKeeper(database, runLockKey(o.root, key.driveId, key.remoteRoot), log, (why) => {
+    log.error(`stopping: ${why}`);
     stop.stop('lock-lost');
   });
   releasers.add('run lock', () => lock.close());
-  const locked = o.waitLockMs > 0 ? await waitLockRun(lock.client, lockKey, o.waitLockMs, stop.drain.signal) : await tryLockRun(lock.client, lockKey);
-  if (!locked) {
-    const h = await findLockHolder(lock.client, lockKey);
-    const holder = h ? `run ${h.runId ?? '?'} on ${h.host ?? '?'} (pid ${h.pid ?? '?'}) since ${h.startedAt?.toISOString() ?? '?'}` : 'another session';
+  const got = await lock.acquire(o.waitLockMs, stop.drain.signal);
+  if (got !== true) {
+    const holder = got ? `run ${got.runId ?? '?'} on ${got.host ?? '?'} (pid ${got.pid ?? '?'}) since ${got.startedAt?.toISOString() ?? '?'}` : 'another session';
     throw fatal('run-locked', `${o.root} is being imported to this target by ${holder}; try later or pass --wait-lock`);
   }
   const dead = await markDeadRunsInterrupted(lock.client, o.root, key.driveId, key.remoteRoot);
   if (dead.length > 0) log.warn({ runs: dead }, 'marked runs that died unfinished as interrupted');
   const runId = (await db.run((c) => insertRun(c, { importRoot: o.root, ...key, options: recordedOptions(o), host: os.hostname(), pid: process.pid, version: VERSION }))).id;
-  await recordRunLock(lock.client, runId, lockKey);
+  await lock.bind(runId);
   return runId;
 }
 
