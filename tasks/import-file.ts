@@ -6,6 +6,7 @@ import { hashFile } from '../src/hash/hash-file.js';
 import type { UploadedItem } from '../src/targets/target.js';
 import type { FileTask, Stage, Task, TaskResult, WorkerConfig } from '../src/worker/protocol.js';
 import { afterUpload } from '../src/worker/after-upload.js';
+import type { FolderTally } from '../src/worker/folder-chain.js';
 import { listenForTeardown, threadContext, type ThreadContext } from '../src/worker/thread-context.js';
 
 const config = workerData as WorkerConfig;
@@ -27,7 +28,7 @@ export default async function importFile(task: Task): Promise<TaskResult> {
     if (task.kind === 'folder') {
       stage = 'folder';
       const itemId = await ensureFolders(thread, task, task.folders, tally);
-      return { status: 'folder', itemId, foldersCreated: tally.foldersCreated };
+      return { status: 'folder', itemId, retries: tally.retries, foldersCreated: tally.foldersCreated };
     }
     const before = await regularFile(task);
     if (task.expectLocalHash !== undefined && (await hashFile(task.absPath)) === task.expectLocalHash) {
@@ -77,7 +78,7 @@ function source(task: FileTask, st: Stats) {
   return { absPath: task.absPath, sourcePath: task.sourcePath, size: st.size, mtimeMs: st.mtimeMs };
 }
 
-function ensureFolders(thread: ThreadContext, task: Task, folders: string[], tally: { foldersCreated: number }): Promise<string> {
+function ensureFolders(thread: ThreadContext, task: Task, folders: string[], tally: FolderTally): Promise<string> {
   const sourceDirs = sourceDirsOf(task);
   return thread.folders.ensure(task.corpIndex, folders, sourceDirs, tally);
 }

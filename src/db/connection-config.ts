@@ -60,9 +60,10 @@ export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    for (const key of ['password', 'sslpassword']) if (u.searchParams.has(key)) u.searchParams.set(key, '***');
     return u.toString();
   } catch {
-    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@').replace(/([?&](?:ssl)?password=)[^&]*/gi, '$1***');
   }
 }
 

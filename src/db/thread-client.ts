@@ -49,16 +49,25 @@ export class ThreadClient {
     return result;
   }
 
+  /**
+   * Deadlocks, serialization failures and statement timeouts are retried `attempts` times. A lost
+   * or unreachable server is retried until OUTAGE_MS has passed since the first failure, so a
+   * server restart of several seconds costs time, not data. With `attempts` 1 (the start-up check)
+   * nothing is retried.
+   */
   private async withRetry<T>(work: (client: pg.Client) => Promise<T>, attempts: number): Promise<T> {
     let lastError: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    let outageSince: number | null = null;
+    const outageOver = () => attempts === 1 || (outageSince !== null && Date.now() - outageSince > OUTAGE_MS);
+    for (let attempt = 1, inPlace = 0; ; attempt++) {
       if (this.closed) throw retryable('db-closed', 'the thread is shutting down; the database write was not made');
       let client: pg.Client;
       try {
         client = await this.connection();
       } catch (err) {
         lastError = err;
-        if (attempt === attempts) throw err;
+        outageSince ??= Date.now();
+        if (outageOver()) throw attempts === 1 ? err : gaveUp(lastError);
         await backoff(attempt);
         continue;
       }
@@ -68,8 +77,11 @@ export class ThreadClient {
         lastError = err;
         if (isConnectionError(err)) {
           this.discard(client);
+          outageSince ??= Date.now();
+          if (outageOver()) throw gaveUp(lastError);
         } else if (isRetryInPlace(err)) {
           await client.query('ROLLBACK').catch(() => this.discard(client));
+          if (++inPlace >= attempts) throw gaveUp(lastError);
         } else {
           await rollbackIfInTransaction(client).catch(() => this.discard(client));
           throw err;
@@ -77,7 +89,6 @@ export class ThreadClient {
         await backoff(attempt);
       }
     }
-    throw retryable('db-unavailable', `database write failed after ${attempts} attempts: ${describePgError(lastError)}`, { cause: lastError });
   }
 
   private connection(): Promise<pg.Client> {
@@ -127,6 +138,13 @@ async function rollbackIfInTransaction(client: pg.Client): Promise<void> {
   // node-postgres does not expose the transaction status; a ROLLBACK outside a transaction only
   // draws a harmless warning.
   await client.query('ROLLBACK');
+}
+
+/** How long a lost database is waited for before a write gives up. */
+const OUTAGE_MS = 60_000;
+
+function gaveUp(lastError: unknown) {
+  return retryable('db-unavailable', `database write failed after retrying: ${describePgError(lastError)}`, { cause: lastError });
 }
 
 function backoff(attempt: number): Promise<void> {

@@ -65,8 +65,8 @@ export class Dispatcher {
   private book(task: FileTask | FolderTask, r: TaskResult): void {
     const { tally } = this.o;
     tally.foldersCreated += r.foldersCreated;
-    if (r.status === 'folder') return;
     tally.retries += r.retries;
+    if (r.status === 'folder') return;
     if (r.status === 'uploaded' || r.status === 'unchanged') {
       if (r.status === 'uploaded') {
         tally.uploaded++;

@@ -254,6 +254,9 @@ function account(item: PlannedItem, tally: Tally, failures: FailureLog, plan: Pl
       if (!item.isDir) {
         tally.seen++;
         tally.skipped++;
+      } else if (item.code === 'unreadable') {
+        // Its files should have been imported and were not: a failure, not a rule.
+        tally.failed++;
       }
       failures.add({ path: item.path, stage: 'walk', code: item.code, reason: item.reason });
       plan?.push({ path: item.path, action: 'skip', reason: `${item.code}: ${item.reason}` });

@@ -32,6 +32,8 @@ export interface EnsureFolderRequest {
   parentId: string | null;
   name: string;
   remotePath: string;
+  /** Retried requests are counted here, for the run's summary. */
+  stats?: { retries: number };
 }
 
 export interface UploadRequest {

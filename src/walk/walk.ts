@@ -24,7 +24,8 @@ type SkipEntry = Extract<WalkEntry, { kind: 'skip' }>;
 
 /** @types/node does not model `encoding: 'buffer'` for opendir; at run time each Dirent's name is then a Buffer. */
 interface RawDir {
-  read(): Promise<Dirent<Buffer> | null>;
+  /** The callback form: it spares a promise per entry. */
+  read(callback: (err: Error | null, dirent: Dirent<Buffer> | null) => void): void;
   close(): Promise<void>;
 }
 
@@ -38,6 +39,9 @@ export const LOOK_AHEAD = 64;
 
 /** The look-ahead is topped up once it falls to this, so reading the listing happens in bursts. */
 const REFILL_AT = LOOK_AHEAD / 2;
+
+/** When the next entry is not examined yet, the walk waits for this many (see `settled`). */
+const WAIT_BATCH = 16;
 
 /** Entries Node fetches per readdir call (its default is 32): fewer threadpool round trips per directory. */
 const DIR_BUFFER = 128;
@@ -191,12 +195,13 @@ export async function* walk(options: WalkOptions): AsyncGenerator<WalkEntry> {
       signal?.throwIfAborted();
       const top = stack[stack.length - 1]!;
       if (!top.ended && top.ahead.length <= REFILL_AT) await readAhead(walker, top);
-      const slot = top.ahead.shift();
+      const slot = top.ahead[0];
       if (slot === undefined) {
         await leave(walker, stack);
         continue;
       }
-      if (!slot.done) await slot.wait();
+      if (!slot.done) await settled(top.ahead);
+      top.ahead.shift();
       const examined = slot.take();
       if (examined === undefined) continue;
       if ('entry' in examined) {
@@ -223,6 +228,18 @@ export async function* walk(options: WalkOptions): AsyncGenerator<WalkEntry> {
   }
 }
 
+/**
+ * Waits for the first slot, and for a few after it: lstats finish about in the order they were
+ * issued, so waking once per batch rather than once per entry saves event-loop turns, while the
+ * rest of the look-ahead keeps the threadpool busy meanwhile.
+ */
+async function settled(ahead: Slot[]): Promise<void> {
+  const last = ahead[Math.min(ahead.length, WAIT_BATCH) - 1]!;
+  if (!last.done) await last.wait();
+  const first = ahead[0]!;
+  if (!first.done) await first.wait();
+}
+
 const newFrame = (dir: RawDir, absPath: string, relPath: string, depth: number): Frame => ({
   dir,
   absPath,
@@ -235,23 +252,38 @@ const newFrame = (dir: RawDir, absPath: string, relPath: string, depth: number):
 /**
  * Tops the frame's look-ahead up to LOOK_AHEAD: reads entries one after another (a Dir serves one
  * read at a time, most of them from its buffer) and starts examining each as soon as it is read.
+ * Never rejects: a failing listing becomes the frame's last slot.
  */
-async function readAhead(walker: Walker, frame: Frame): Promise<void> {
-  while (!frame.ended && frame.ahead.length < LOOK_AHEAD) {
-    let dirent: Dirent<Buffer> | null;
-    try {
-      dirent = await frame.dir.read();
-    } catch (err) {
+function readAhead(walker: Walker, frame: Frame): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (last?: Slot) => {
       frame.ended = true;
-      frame.ahead.push(Slot.of({ listingFailed: err }));
-      return;
-    }
-    if (dirent === null) {
-      frame.ended = true;
-      return;
-    }
-    frame.ahead.push(examine(walker, frame, dirent));
-  }
+      if (last) frame.ahead.push(last);
+      resolve();
+    };
+    const readNext = () => {
+      try {
+        frame.dir.read(onRead);
+      } catch (err) {
+        stop(Slot.of({ listingFailed: err }));
+      }
+    };
+    const onRead = (err: Error | null, dirent: Dirent<Buffer> | null) => {
+      if (err) return stop(Slot.of({ listingFailed: err }));
+      if (dirent === null) return stop();
+      let slot: Slot;
+      try {
+        slot = examine(walker, frame, dirent);
+      } catch (failure) {
+        slot = new Slot();
+        slot.fail(failure);
+      }
+      frame.ahead.push(slot);
+      if (frame.ahead.length < LOOK_AHEAD) readNext();
+      else resolve();
+    };
+    readNext();
+  });
 }
 
 function enter(walker: Walker, frame: Frame, key: string): void {

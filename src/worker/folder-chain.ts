@@ -5,6 +5,8 @@ import type { Target } from '../targets/target.js';
 
 export interface FolderTally {
   foldersCreated: number;
+  /** Requests retried while creating folders (throttling, resets). */
+  retries: number;
 }
 
 /**
@@ -46,7 +48,7 @@ export class FolderChain {
   }
 
   private async create(corpIndex: number, parentId: string | null, name: string, remotePath: string, sourcePath: string | null, tally: FolderTally): Promise<string> {
-    const itemId = await this.target().ensureFolder({ parentId, name, remotePath });
+    const itemId = await this.target().ensureFolder({ parentId, name, remotePath, stats: tally });
     const row = { ...this.key, corpIndex, itemId, parentItemId: parentId, name, remotePath, sourcePath, runId: this.runId };
     const inserted = await this.db.run((c) => insertFolder(c, row));
     if (inserted) {

@@ -69,7 +69,7 @@ export interface AfterUploadFailure {
 export type TaskResult =
   | { status: 'uploaded'; bytes: number; itemId: string; retries: number; foldersCreated: number; afterUpload?: AfterUploadFailure }
   | { status: 'unchanged'; retries: number; foldersCreated: number; afterUpload?: AfterUploadFailure }
-  | { status: 'folder'; itemId: string; foldersCreated: number }
+  | { status: 'folder'; itemId: string; retries: number; foldersCreated: number }
   | { status: 'failed'; stage: Stage; code: string; kind: 'retryable' | 'skip' | 'fatal'; message: string; retries: number; foldersCreated: number };
 
 /** Main → threads, on the BroadcastChannel. */

@@ -72,7 +72,7 @@ export class OneDriveTarget implements Target {
     const key = `${parentId}/${req.name.toLowerCase()}`;
     let id = this.folders.get(key);
     if (id === undefined) {
-      id = this.getOrCreateFolder(parentId, req.name, req.remotePath);
+      id = this.getOrCreateFolder(parentId, req.name, req.remotePath, 'skip', req.stats);
       this.folders.set(key, id);
       id.catch(() => this.folders.delete(key));
     }
@@ -204,11 +204,11 @@ export class OneDriveTarget implements Target {
   }
 
   /** `fail` plus a lookup on 409 (graph-notes §3): safe when several threads race for one folder. */
-  private async getOrCreateFolder(parentId: string, name: string, remotePath: string, inTheWay: 'skip' | 'fatal' = 'skip'): Promise<string> {
+  private async getOrCreateFolder(parentId: string, name: string, remotePath: string, inTheWay: 'skip' | 'fatal' = 'skip', stats?: RetryStats): Promise<string> {
     const body: CreateFolderBody = { name, folder: {}, '@microsoft.graph.conflictBehavior': 'fail' };
-    const created = await this.client.request({ method: 'POST', to: { path: `${this.drivePath}/items/${encodeURIComponent(parentId)}/children` }, json: body, accept: [409] });
+    const created = await this.client.request({ method: 'POST', to: { path: `${this.drivePath}/items/${encodeURIComponent(parentId)}/children` }, json: body, accept: [409] }, stats);
     if (created.status !== 409) return this.folderId(parseJson<DriveItem>(created), remotePath, inTheWay);
-    const existing = await this.client.request({ method: 'GET', to: { path: this.childPath(parentId, name) } });
+    const existing = await this.client.request({ method: 'GET', to: { path: this.childPath(parentId, name) } }, stats);
     return this.folderId(parseJson<DriveItem>(existing), remotePath, inTheWay);
   }
 
