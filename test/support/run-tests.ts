@@ -35,10 +35,10 @@ async function installServerCertificate(tlsDir: string, pgData: string): Promise
   }
 }
 
-async function testFiles(dir: string, filter: string[]): Promise<string[]> {
+async function testFiles(dir: string, filter: string[], suffix: string): Promise<string[]> {
   const out: string[] = [];
   for (const ent of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!ent.isFile() || !ent.name.endsWith('.test.js')) continue;
+    if (!ent.isFile() || !ent.name.endsWith(suffix)) continue;
     const file = path.join(ent.parentPath ?? (ent as unknown as { path: string }).path, ent.name);
     if (filter.length === 0 || filter.some((f) => file.includes(f))) out.push(file);
   }
@@ -87,7 +87,9 @@ async function startServer(): Promise<{ url: string; log: string; stop: () => Pr
 }
 
 async function main(): Promise<number> {
-  const files = await testFiles(distTest, process.argv.slice(2));
+  // `--soak` runs the slow soak tests (*.soak.ts) instead of the regular suite.
+  const soak = process.argv.includes('--soak');
+  const files = await testFiles(distTest, process.argv.slice(2).filter((a) => a !== '--soak'), soak ? '.soak.js' : '.test.js');
   const env = { ...process.env };
   let stop = async () => undefined as void;
   if (!env.TEST_DATABASE_URL) {
