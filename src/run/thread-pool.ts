@@ -63,11 +63,6 @@ export class ThreadPool {
     this.channel = new BroadcastChannel(options.config.channel);
   }
 
-  /** In-flight slots: threads × tasks per thread, the most the main thread should dispatch at once. */
-  get capacity(): number {
-    return this.options.threads * this.options.tasksPerThread;
-  }
-
   run(task: Task): Promise<TaskResult> {
     return this.pool.run(task) as Promise<TaskResult>;
   }
