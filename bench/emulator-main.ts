@@ -1,0 +1,53 @@
+/**
+ * The Graph emulator in its own process for the benchmark (forked with an IPC channel), so it does
+ * not share an event loop with the harness or a floor client. It keeps no file bytes
+ * (`storeContent: false`: only sizes and hashes) and records requests only to count them.
+ *
+ * Parent → child messages: { type: 'latency', ms }, { type: 'stats' }, { type: 'close' }.
+ * Child → parent: { type: 'ready', url, token, driveId } once listening, and
+ * { type: 'stats', files, folders, bytes, requests, failed, failures, byMethod } in answer to 'stats'.
+ */
+import { startGraphEmulator } from '../test/support/graph-emulator/server.js';
+
+const latencyMs = Number(process.argv[2] ?? '0');
+const emulator = await startGraphEmulator({ storeContent: false, recordRequests: true, driveId: 'drive-bench', token: 'bench-token' });
+emulator.faults.latencyMs = latencyMs;
+
+type Message = { type: 'latency'; ms: number } | { type: 'stats' } | { type: 'close' };
+
+process.on('message', (m: Message) => {
+  if (m.type === 'latency') emulator.faults.latencyMs = m.ms;
+  else if (m.type === 'stats') {
+    const items = emulator.items();
+    const requests = emulator.requests();
+    const byMethod: Record<string, number> = {};
+    let failed = 0;
+    const failures: Record<string, number> = {};
+    for (const r of requests) {
+      const key = `${r.method} ${r.path.startsWith('/upload/') ? 'upload-url' : r.path.endsWith('/content') ? 'content' : r.path.endsWith('/children') ? 'children' : r.path.endsWith('/createUploadSession') ? 'createUploadSession' : 'item'}`;
+      byMethod[key] = (byMethod[key] ?? 0) + 1;
+      // Expected refusals: 409 (a folder that exists: the client then looks it up) and 404 on a
+      // GET (a lookup of something not there yet). Anything else 4xx/5xx, or no answer, failed.
+      const expected = r.status === 409 || (r.status === 404 && r.method === 'GET');
+      if (r.status === 0 || (r.status >= 400 && !expected)) {
+        failed++;
+        const k = `${key} ${r.status}`;
+        failures[k] = (failures[k] ?? 0) + 1;
+      }
+    }
+    process.send!({
+      type: 'stats',
+      files: items.filter((i) => !i.isFolder).length,
+      folders: items.filter((i) => i.isFolder).length,
+      bytes: items.reduce((n, i) => n + (i.isFolder ? 0 : i.size), 0),
+      requests: requests.length,
+      failed,
+      failures,
+      byMethod,
+    });
+  } else if (m.type === 'close') {
+    void emulator.close().then(() => process.exit(0));
+  }
+});
+process.on('disconnect', () => void emulator.close().then(() => process.exit(0)));
+process.send!({ type: 'ready', url: emulator.url, token: emulator.token, driveId: emulator.driveId });

@@ -1,0 +1,69 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+let MAIN = fileURLToPath(new URL('../emulator-main.js', import.meta.url));
+
+/** Run the emulator from another copy of the build (see the snapshot in run.ts). */
+export function setEmulatorMain(file: string): void {
+  MAIN = file;
+}
+
+export interface EmulatorStats {
+  files: number;
+  folders: number;
+  bytes: number;
+  requests: number;
+  failed: number;
+  failures: Record<string, number>;
+  byMethod: Record<string, number>;
+}
+
+export interface EmulatorProcess {
+  url: string;
+  token: string;
+  driveId: string;
+  stats(): Promise<EmulatorStats>;
+  close(): Promise<void>;
+}
+
+/** A fresh Graph emulator in a child process (an empty drive), with `latencyMs` on every request. */
+export async function startEmulator(latencyMs: number): Promise<EmulatorProcess> {
+  const child: ChildProcess = fork(MAIN, [String(latencyMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = await new Promise<{ url: string; token: string; driveId: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the Graph emulator did not start in 20 s')), 20_000);
+    child.once('message', (m: { type: string; url: string; token: string; driveId: string }) => {
+      clearTimeout(timer);
+      resolve(m);
+    });
+    child.once('exit', (code) => reject(new Error(`the Graph emulator exited (${code}) before it was ready`)));
+  });
+  let closed = false;
+  return {
+    ...ready,
+    stats: () =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the Graph emulator did not answer "stats" in 60 s')), 60_000);
+        child.once('message', (m: EmulatorStats) => {
+          clearTimeout(timer);
+          resolve(m);
+        });
+        child.send({ type: 'stats' });
+      }),
+    close: () => {
+      if (closed) return Promise.resolve();
+      closed = true;
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve();
+        }, 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        if (child.connected) child.send({ type: 'close' });
+        else child.kill('SIGTERM');
+      });
+    },
+  };
+}
