@@ -10,7 +10,13 @@ import type { ChannelMessage, Task, TaskResult, ThreadClosed, WorkerConfig } fro
  * with "Unexpected status of a module that is imported again after being required" in some
  * threads; turning require(esm) off in the workers makes require fail cleanly before loading.
  */
-const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module') ? ['--no-experimental-require-module'] : [];
+const WORKER_EXEC_ARGV = [
+  ...(process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module') ? ['--no-experimental-require-module'] : []),
+  // Setting execArgv replaces the parent's flags; profiling ones are passed on so that
+  // `node --cpu-prof bin/vmb-import.js` profiles the worker threads too. (Per-process flags such
+  // as --max-old-space-size are refused by Worker and must not be passed.)
+  ...process.execArgv.filter((flag) => /^--(cpu|heap)-prof/.test(flag)),
+];
 
 const TASK_MODULE = fileURLToPath(new URL('../../tasks/import-file.js', import.meta.url));
 
