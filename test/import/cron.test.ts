@@ -10,6 +10,7 @@ import { runCli, runJson, startCli } from '../support/cli.js';
 import { assertChildCountsExact, assertLedgerMatchesFiles, items } from '../support/ledger.js';
 import { makeTree, tempDir } from '../support/trees.js';
 import { startGraphEmulator, type GraphEmulator } from '../support/graph-emulator/server.js';
+import { runRow } from '../support/faults.js';
 
 let emulator: GraphEmulator;
 before(async () => {
@@ -20,10 +21,6 @@ beforeEach(() => emulator.faults.reset());
 
 const onedrive = (db: string, root: string) => ['--target', 'onedrive', '--graph-url', emulator.url, '--drive-id', emulator.driveId, '--remote-root', root, '--database-url', db];
 const env = () => ({ VMB_GRAPH_TOKEN: emulator.token });
-
-async function runRow(url: string, id: number) {
-  return withClient(url, async (c) => (await c.query('SELECT status, counts FROM corporate.vmb_import_runs WHERE id = $1', [id])).rows[0]);
-}
 
 test('files modified more recently than --min-age are deferred to a later run', async () => {
   const db = await freshDatabase('min_age');

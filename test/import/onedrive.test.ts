@@ -8,6 +8,7 @@ import { runJson, startCli } from '../support/cli.js';
 import { assertChildCountsExact, items, type ItemRow } from '../support/ledger.js';
 import { makeTree, tempDir } from '../support/trees.js';
 import { startGraphEmulator, type GraphEmulator } from '../support/graph-emulator/server.js';
+import { sampleRss } from '../support/faults.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -223,17 +224,9 @@ test('a 1 GiB file uploads with the importer staying under 200 MB of memory', as
       [src, '--target', 'onedrive', '--graph-url', bigEmulator.url, '--drive-id', bigEmulator.driveId, '--remote-root', root, '--database-url', db.url, '--json', '--no-progress'],
       { VMB_GRAPH_TOKEN: bigEmulator.token },
     );
-    let peak = 0;
-    const poll = setInterval(() => {
-      readFile(`/proc/${run.child.pid}/status`, 'utf8')
-        .then((s) => {
-          const kb = Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0);
-          peak = Math.max(peak, kb * 1024);
-        })
-        .catch(() => undefined);
-    }, 25);
+    const rss = sampleRss(run.child.pid!);
     const r = await run.done;
-    clearInterval(poll);
+    const peak = rss.stop();
 
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).bytesUploaded, 1024 * MiB);

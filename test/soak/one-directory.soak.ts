@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { freshDatabase, withClient } from '../support/database.js';
 import { startCli } from '../support/cli.js';
 import { tempDir } from '../support/trees.js';
+import { sampleRss } from '../support/faults.js';
 
 const FILES = Number(process.env.VMB_SOAK_FILES ?? 100_000);
 
@@ -19,14 +20,9 @@ test(`${FILES.toLocaleString('en')} files in one directory are all imported with
   }
 
   const run = startCli([src, '--database-url', db.url, '--local-root', drive, '--json', '--no-progress', '--quiet']);
-  let peak = 0;
-  const poll = setInterval(() => {
-    readFile(`/proc/${run.child.pid}/status`, 'utf8')
-      .then((s) => (peak = Math.max(peak, Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) * 1024)))
-      .catch(() => undefined);
-  }, 100);
+  const rss = sampleRss(run.child.pid!, 100);
   const r = await run.done;
-  clearInterval(poll);
+  const peak = rss.stop();
 
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout);

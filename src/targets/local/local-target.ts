@@ -16,10 +16,10 @@ const COPY_BUFFER_BYTES = 1024 * 1024;
  */
 export class LocalTarget implements Target {
   readonly driveId: string;
-  readonly remoteRoot = '/';
+  readonly remoteRoot: string;
 
   constructor(private readonly config: LocalTargetConfig) {
-    this.driveId = localDriveKey(config.root).driveId;
+    ({ driveId: this.driveId, remoteRoot: this.remoteRoot } = localDriveKey(config.root));
   }
 
   async ensureFolder(req: EnsureFolderRequest): Promise<string> {
