@@ -1,8 +1,9 @@
 import { lstat, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { workerData } from 'piscina';
-import { skip, toErrorData, VmbError } from '../src/errors.js';
+import { toErrorData, VmbError } from '../src/errors.js';
 import { hashFile } from '../src/hash/hash-file.js';
+import { SourceFile } from '../src/targets/source-file.js';
 import type { UploadedItem } from '../src/targets/target.js';
 import type { FileTask, Stage, Task, TaskResult, WorkerConfig } from '../src/worker/protocol.js';
 import { afterUpload } from '../src/worker/after-upload.js';
@@ -14,10 +15,14 @@ listenForTeardown(config);
 const statSource = config.followSymlinks ? stat : lstat;
 
 /**
- * The story of one file: check it is still the file the walk saw, make sure its folders exist,
- * upload it, check it did not change meanwhile, record it, and only then move or delete it if
+ * The story of one file: make sure its folders exist, open it and check it is still a regular
+ * file, upload it, check it did not change meanwhile, record it, and only then move or delete it if
  * asked to. The promise resolves only once the ledger row is committed. Failures come back as
  * data with the stage they happened in.
+ *
+ * Only reading and uploading hold one of the thread's upload slots. Waiting for a folder to be
+ * created does not, so the walk's next folder is created while this one's files upload; nor does
+ * waiting for the commit, so the next upload starts while this row waits for its batch.
  */
 export default async function importFile(task: Task): Promise<TaskResult> {
   const thread = threadContext(config);
@@ -30,19 +35,32 @@ export default async function importFile(task: Task): Promise<TaskResult> {
       const itemId = await ensureFolders(thread, task, task.folders, tally);
       return { status: 'folder', itemId, retries: tally.retries, foldersCreated: tally.foldersCreated };
     }
-    const before = await regularFile(task);
-    if (task.expectLocalHash !== undefined && (await hashFile(task.absPath)) === task.expectLocalHash) {
-      return { status: 'unchanged', retries: 0, foldersCreated: 0, afterUpload: await afterUpload(config.afterUpload, source(task, before), statSource) };
-    }
-
     stage = 'folder';
     const parentId = await ensureFolders(thread, task, task.folders, tally);
 
-    stage = 'upload';
-    const item = await upload(thread, task, parentId, before, tally);
+    const sent = await thread.uploads.use(async () => {
+      // Stopping: a file whose upload has not begun is left for the next run.
+      if (thread.draining) return null;
+      stage = 'read';
+      const source = SourceFile.open(task.absPath, { followSymlinks: config.followSymlinks });
+      try {
+        if (task.expectLocalHash !== undefined && (await hashFile(source)) === task.expectLocalHash) return { before: source.stats, unchanged: true as const };
 
-    stage = 'verify';
-    await assertUnchanged(task, before);
+        stage = 'upload';
+        const item = await upload(thread, task, parentId, source, tally);
+
+        stage = 'verify';
+        source.assertUnchanged();
+        return { before: source.stats, item, unchanged: false as const };
+      } finally {
+        source.close();
+      }
+    });
+    if (sent === null) return { status: 'not-started', retries: tally.retries, foldersCreated: tally.foldersCreated };
+    if (sent.unchanged) {
+      return { status: 'unchanged', retries: 0, foldersCreated: tally.foldersCreated, afterUpload: await afterUpload(config.afterUpload, source(task, sent.before), statSource) };
+    }
+    const { before, item } = sent;
 
     stage = 'record';
     const { driveId, remoteRoot } = thread.target;
@@ -91,26 +109,12 @@ function sourceDirsOf(task: Task): string[] {
   return task.folders.map((_, i) => (i + offset >= 0 ? dirs.slice(0, i + offset + 1).join('/') : ''));
 }
 
-async function regularFile(task: FileTask): Promise<Stats> {
-  let st: Stats;
-  try {
-    st = await statSource(task.absPath);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw skip('vanished', 'file vanished between the walk and its upload');
-    throw skip('unreadable', `cannot stat the file: ${(err as Error).message}`);
-  }
-  if (!st.isFile()) throw skip('not-a-file', 'path is no longer a regular file');
-  return st;
-}
-
 /** Retry a retryable upload failure (hash mismatch, request retries exhausted) a bounded number of times. */
-async function upload(thread: ThreadContext, task: FileTask, parentId: string, st: Stats, tally: { retries: number }): Promise<UploadedItem> {
+async function upload(thread: ThreadContext, task: FileTask, parentId: string, source: SourceFile, tally: { retries: number }): Promise<UploadedItem> {
   for (let attempt = 1; ; attempt++) {
     try {
       const item = await thread.target.upload({
-        absPath: task.absPath,
-        size: st.size,
+        source,
         parentId,
         name: task.name,
         remotePath: [...task.folders, task.name].join('/'),
@@ -122,18 +126,5 @@ async function upload(thread: ThreadContext, task: FileTask, parentId: string, s
       if (!(err instanceof VmbError) || err.kind !== 'retryable' || attempt >= config.fileAttempts || thread.abort.signal.aborted) throw err;
       tally.retries++;
     }
-  }
-}
-
-/** A file rewritten during its upload must not be recorded as done: the next run picks it up. */
-async function assertUnchanged(task: FileTask, before: Stats): Promise<void> {
-  let after: Stats;
-  try {
-    after = await statSource(task.absPath);
-  } catch {
-    throw skip('vanished', 'file vanished during its upload');
-  }
-  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
-    throw skip('file-changed', `file changed during its upload (size ${before.size} → ${after.size}, mtime ${new Date(before.mtimeMs).toISOString()} → ${new Date(after.mtimeMs).toISOString()}); left for the next run`);
   }
 }

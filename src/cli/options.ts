@@ -42,6 +42,11 @@ export interface RawImportArgs {
 }
 
 const CHUNK_UNIT = 327_680;
+/**
+ * Upload buffers of the whole run, shared out among the threads (each gets at least one chunk):
+ * this, not the number of large files in flight, is what uploads add to memory.
+ */
+const UPLOAD_BUFFER_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com/v1.0';
 
 export const MAX_THREADS = 256;
@@ -71,14 +76,15 @@ export function importOptions(a: RawImportArgs, env: NodeJS.ProcessEnv): ImportO
   if (Number.isNaN(graceMs)) throw fatal('config-option', `--grace must be a duration such as 30s (got ${JSON.stringify(a.grace)})`);
   const maxSize = a.maxSize === undefined ? undefined : parseSize(a.maxSize);
   if (Number.isNaN(maxSize)) throw fatal('config-option', `--max-size must be a size such as 500MiB or 2G (got ${JSON.stringify(a.maxSize)})`);
+  const threads = a.threads === undefined ? os.availableParallelism() : wholeNumber('threads', a.threads, 1, MAX_THREADS);
   return {
     root: path.resolve(a.dir),
-    threads: a.threads === undefined ? os.availableParallelism() : wholeNumber('threads', a.threads, 1, MAX_THREADS),
+    threads,
     tasksPerThread: a.tasksPerThread === undefined ? 16 : wholeNumber('tasks-per-thread', a.tasksPerThread, 1, 256),
     dryRun: a.dryRun ?? false,
     databaseUrl: a.databaseUrl ?? env.DATABASE_URL ?? undefined,
     dataDir,
-    target: targetSpec(a, dataDir),
+    target: targetSpec(a, dataDir, threads),
     corp: a.corp === undefined ? undefined : wholeNumber('corp', a.corp, 0, 2_147_483_647),
     include: a.include ?? [],
     exclude: a.exclude ?? [],
@@ -105,7 +111,7 @@ function size(name: string, value: string | undefined, fallback: number): number
   return n;
 }
 
-function targetSpec(a: RawImportArgs, dataDir: string): TargetSpec {
+function targetSpec(a: RawImportArgs, dataDir: string, threads: number): TargetSpec {
   const kind = a.target ?? 'local';
   if (kind === 'local') return { kind: 'local', root: path.resolve(a.localRoot ?? path.join(dataDir, 'drive')) };
   if (kind !== 'onedrive') throw fatal('config-target', `--target ${kind} is not known; use local or onedrive`);
@@ -129,6 +135,7 @@ function targetSpec(a: RawImportArgs, dataDir: string): TargetSpec {
     simpleUploadMax: size('simple-upload-max', a.simpleUploadMax, 4 * 1024 * 1024),
     retries: a.retries === undefined ? 6 : wholeNumber('retries', a.retries, 0, 100),
     requestTimeoutMs: timeout,
+    bufferBytes: Math.max(chunkSize, Math.floor(UPLOAD_BUFFER_BYTES / threads)),
     namePolicy,
   };
 }

@@ -44,11 +44,17 @@ export interface LedgerWriterOptions {
  * Group commit for one thread: rows of finished uploads are buffered, COPYed into a per-connection
  * staging table and merged in one transaction. `record()` resolves only after that transaction has
  * committed, so a task that reports "done" has its row durably in the ledger.
+ *
+ * A batch is committed when it is full, when every task of the thread is waiting for it (nothing
+ * more will come soon), or when its first row has waited `maxDelayMs`. One batch commits at a time;
+ * rows that finish meanwhile form the next one, so the batch size follows the upload rate.
  */
 export class LedgerWriter {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private overdue = false;
   private flushing: Promise<void> | null = null;
+  private committing = 0;
   private readonly staged = new WeakSet<pg.Client>();
 
   constructor(
@@ -64,12 +70,23 @@ export class LedgerWriter {
   }
 
   private schedule(): void {
-    if (this.flushing) return;
-    if (this.pending.length >= this.options.maxBatch || this.pending.length >= this.options.activeTasks()) {
+    if (this.pending.length === 0) return;
+    if (!this.flushing && this.due()) {
       this.startFlush();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => this.startFlush(), this.options.maxDelayMs);
+      return;
     }
+    if (!this.overdue) {
+      this.timer ??= setTimeout(() => {
+        this.timer = null;
+        this.overdue = true;
+        this.schedule();
+      }, this.options.maxDelayMs);
+    }
+  }
+
+  private due(): boolean {
+    const waiting = this.pending.length + this.committing;
+    return this.overdue || this.pending.length >= this.options.maxBatch || waiting >= this.options.activeTasks();
   }
 
   private startFlush(): void {
@@ -77,11 +94,13 @@ export class LedgerWriter {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.flushing || this.pending.length === 0) return;
+    this.overdue = false;
     const batch = this.pending.splice(0, this.options.maxBatch);
+    this.committing = batch.length;
     this.flushing = this.flush(batch).finally(() => {
       this.flushing = null;
-      if (this.pending.length > 0) this.schedule();
+      this.committing = 0;
+      this.schedule();
     });
   }
 
@@ -106,7 +125,8 @@ export class LedgerWriter {
       this.staged.add(client);
     }
     await client.query('BEGIN');
-    await pipeline(Readable.from(rows.map(stageLine)), client.query(copyStreams.from(copyIntoStageSql())));
+    // One chunk for the whole batch: pg-copy-streams makes two socket writes of every chunk.
+    await pipeline(Readable.from([rows.map(stageLine).join('')]), client.query(copyStreams.from(copyIntoStageSql())));
     const counts = await mergeStagedFiles(client);
     if (counts.merged !== rows.length || counts.parentsBumped !== counts.parents) {
       await client.query('ROLLBACK');

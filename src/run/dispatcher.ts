@@ -2,13 +2,12 @@ import type { Logger } from '../log/logger.js';
 import { toErrorData } from '../errors.js';
 import type { FileTask, FolderTask, TaskResult, WorkerConfig } from '../worker/protocol.js';
 import type { FailureLog } from './failure-log.js';
-import { Slots } from './slots.js';
+import { Slots } from '../limits/slots.js';
 import type { Tally } from './tally.js';
 import { ThreadPool, type TeardownReport } from './thread-pool.js';
 
 export interface DispatcherOptions {
   threads: number;
-  tasksPerThread: number;
   config: WorkerConfig;
   log: Logger;
   tally: Tally;
@@ -18,21 +17,28 @@ export interface DispatcherOptions {
 }
 
 /**
- * Hands tasks to the thread pool with backpressure (at most threads × tasks-per-thread in flight,
- * so the walk waits instead of queueing a million tasks) and books every result. The pool is
- * started on the first task: a run with nothing to upload starts no thread and opens no connection.
+ * Hands tasks to the thread pool with backpressure (a bounded number in flight, so the walk waits
+ * instead of queueing a million tasks) and books every result. The pool is started on the first
+ * task: a run with nothing to upload starts no thread and opens no connection.
+ *
+ * A task stays in flight until its row is committed, but it needs an upload slot of its thread only
+ * until its upload is done. So each thread holds its uploads-per-thread plus one full batch of
+ * uploaded files waiting for their commit: uploads never wait for the database, and the batches
+ * grow to what the commit rate calls for.
  */
 export class Dispatcher {
   private pool: ThreadPool | null = null;
   private readonly slots: Slots;
+  private readonly tasksPerThread: number;
 
   constructor(private readonly o: DispatcherOptions) {
-    this.slots = new Slots(o.threads * o.tasksPerThread);
+    this.tasksPerThread = o.config.uploadsPerThread + o.config.maxBatch;
+    this.slots = new Slots(o.threads * this.tasksPerThread);
   }
 
   async dispatch(task: FileTask | FolderTask): Promise<void> {
     await this.slots.acquire();
-    this.pool ??= new ThreadPool({ threads: this.o.threads, tasksPerThread: this.o.tasksPerThread, config: this.o.config, log: this.o.log });
+    this.pool ??= new ThreadPool({ threads: this.o.threads, tasksPerThread: this.tasksPerThread, config: this.o.config, log: this.o.log });
     this.o.tally.inFlight++;
     this.pool
       .run(task)
@@ -51,6 +57,11 @@ export class Dispatcher {
     return this.slots.idle();
   }
 
+  /** Files dispatched but not yet uploading are handed back unstarted; uploads running finish. */
+  stopStarting(): void {
+    this.pool?.stopStarting();
+  }
+
   /** Uploads still running are aborted (their rows are not written); rows already committing finish. */
   abortInFlight(): void {
     this.pool?.abortInFlight();
@@ -66,7 +77,7 @@ export class Dispatcher {
     const { tally } = this.o;
     tally.foldersCreated += r.foldersCreated;
     tally.retries += r.retries;
-    if (r.status === 'folder') return;
+    if (r.status === 'folder' || r.status === 'not-started') return;
     if (r.status === 'uploaded' || r.status === 'unchanged') {
       if (r.status === 'uploaded') {
         tally.uploaded++;

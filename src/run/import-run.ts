@@ -132,7 +132,6 @@ export async function runImport(o: ImportOptions, hooks: RunHooks): Promise<RunS
     };
     dispatcher = new Dispatcher({
       threads: o.threads,
-      tasksPerThread: o.tasksPerThread,
       log,
       tally,
       failures,
@@ -145,6 +144,7 @@ export async function runImport(o: ImportOptions, hooks: RunHooks): Promise<RunS
         database: ledger.target,
         target: target.config,
         applicationName: 'vmb-import/worker',
+        uploadsPerThread: o.tasksPerThread,
         maxBatch: o.maxBatch,
         maxBatchDelayMs: o.maxBatchDelayMs,
         fileAttempts: o.fileAttempts,
@@ -155,6 +155,7 @@ export async function runImport(o: ImportOptions, hooks: RunHooks): Promise<RunS
     });
     const threads = dispatcher;
     releasers.add('worker threads', () => threads.teardown());
+    stop.drain.signal.addEventListener('abort', () => threads.stopStarting(), { once: true });
 
     const handle = async (item: PlannedItem) => {
       account(item, tally, failures, o.dryRun ? plan : null);

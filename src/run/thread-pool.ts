@@ -73,6 +73,11 @@ export class ThreadPool {
     return this.pool.run(task) as Promise<TaskResult>;
   }
 
+  /** Ask every thread not to begin the uploads still waiting for a slot (first signal, --max-runtime). */
+  stopStarting(): void {
+    this.broadcast({ type: 'drain' });
+  }
+
   /** Ask every thread to abort its uploads in flight (second signal). */
   abortInFlight(): void {
     this.broadcast({ type: 'abort' });

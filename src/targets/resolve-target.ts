@@ -21,6 +21,8 @@ export interface OneDriveTargetSpec {
   simpleUploadMax: number;
   retries: number;
   requestTimeoutMs: number;
+  /** Upload buffers per thread. */
+  bufferBytes: number;
   namePolicy: 'reject' | 'encode';
 }
 
@@ -69,6 +71,7 @@ async function resolveOneDrive(spec: OneDriveTargetSpec, env: NodeJS.ProcessEnv,
     simpleUploadMax: spec.simpleUploadMax,
     retries: spec.retries,
     requestTimeoutMs: spec.requestTimeoutMs,
+    bufferBytes: spec.bufferBytes,
     pacerBuffer: createPacerBuffer(),
     staticToken: env.VMB_GRAPH_TOKEN || undefined,
   };

@@ -1,3 +1,5 @@
+import type { SourceFile } from './source-file.js';
+
 /**
  * The drive a run uploads to. One instance lives in each worker thread and is built there from
  * plain `TargetConfig` data: its HTTP agents, tokens and caches never cross a thread boundary.
@@ -37,9 +39,11 @@ export interface EnsureFolderRequest {
 }
 
 export interface UploadRequest {
-  absPath: string;
-  /** Size the walk saw; the upload fails with `file-changed` when the bytes read differ. */
-  size: number;
+  /**
+   * The open local file. Its size when opened is what is sent; the upload fails with
+   * `file-changed` when the bytes read differ. The caller closes it.
+   */
+  source: SourceFile;
   parentId: string;
   name: string;
   remotePath: string;
@@ -78,6 +82,11 @@ export interface OneDriveTargetConfig {
   retries: number;
   /** Per-request timeout in ms. */
   requestTimeoutMs: number;
+  /**
+   * Upload buffers this thread may hold at once (at least one chunk). Uploads beyond it wait for a
+   * buffer, which bounds memory however many large files are in flight.
+   */
+  bufferBytes?: number;
   /**
    * Shared between all threads (plain memory, not a connection): slot 0 holds the epoch-ms time
    * before which no thread may send a Graph request (Retry-After), see src/targets/onedrive/pacer.ts.

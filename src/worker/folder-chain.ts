@@ -15,7 +15,7 @@ export interface FolderTally {
  * which is what lets file batches bump `child_count` on rows that are known to exist.
  */
 export class FolderChain {
-  /** remote path → item id; a promise so concurrent tasks of this thread share one creation. */
+  /** remote path → item id; a promise so concurrent tasks of this thread share one lookup or creation. */
   private readonly ids = new Map<string, Promise<string>>();
 
   constructor(
@@ -25,26 +25,29 @@ export class FolderChain {
     private readonly runId: number,
   ) {}
 
-  /** Item id of the last folder in `folders` (remote names from the corp folder down). */
-  async ensure(corpIndex: number, folders: string[], sourceDirs: string[], tally: FolderTally): Promise<string> {
+  /**
+   * Item id of the last folder in `folders` (remote names from the corp folder down). Folders this
+   * thread has not seen yet are looked up in one query, and the lookup is shared: the tasks that
+   * arrive together for a new folder wait for one answer instead of each asking the database.
+   */
+  ensure(corpIndex: number, folders: string[], sourceDirs: string[], tally: FolderTally): Promise<string> {
     const paths = folders.map((_, i) => folders.slice(0, i + 1).join('/'));
     const unknown = paths.filter((p) => !this.ids.has(p));
     if (unknown.length > 0) {
-      const known = await this.db.run((c) => findFolders(c, this.key, unknown));
-      for (const [p, id] of known) if (!this.ids.has(p)) this.ids.set(p, Promise.resolve(id));
-    }
-    let parentId: string | null = null;
-    for (let i = 0; i < paths.length; i++) {
-      let id = this.ids.get(paths[i]);
-      if (!id) {
-        id = this.create(corpIndex, parentId, folders[i], paths[i], sourceDirs[i] ?? null, tally);
-        this.ids.set(paths[i], id);
+      const lookup = this.db.run((c) => findFolders(c, this.key, unknown));
+      for (let i = 0; i < paths.length; i++) {
         const path = paths[i];
-        id.catch(() => this.ids.delete(path));
+        if (this.ids.has(path)) continue;
+        const parent = i === 0 ? Promise.resolve(null) : this.ids.get(paths[i - 1])!;
+        const id = lookup.then(async (known) => known.get(path) ?? this.create(corpIndex, await parent, folders[i], path, sourceDirs[i] ?? null, tally));
+        this.ids.set(path, id);
+        // A failure is not kept: the next task that needs the folder tries again.
+        id.catch(() => {
+          if (this.ids.get(path) === id) this.ids.delete(path);
+        });
       }
-      parentId = await id;
     }
-    return parentId!;
+    return this.ids.get(paths[paths.length - 1])!;
   }
 
   private async create(corpIndex: number, parentId: string | null, name: string, remotePath: string, sourcePath: string | null, tally: FolderTally): Promise<string> {

@@ -13,7 +13,11 @@ export interface WorkerConfig {
   target: TargetConfig;
   /** `application_name` of every worker connection, so the server side can be inspected. */
   applicationName: string;
+  /** Uploads one thread runs at once (--tasks-per-thread); finished ones wait for their commit apart. */
+  uploadsPerThread: number;
+  /** Most rows merged in one transaction (--batch-size). */
   maxBatch: number;
+  /** How long a finished upload's row may wait for company before its batch is committed anyway. */
   maxBatchDelayMs: number;
   /** Upload attempts per file for retryable failures (hash mismatch, exhausted request retries). */
   fileAttempts: number;
@@ -70,10 +74,12 @@ export type TaskResult =
   | { status: 'uploaded'; bytes: number; itemId: string; retries: number; foldersCreated: number; afterUpload?: AfterUploadFailure }
   | { status: 'unchanged'; retries: number; foldersCreated: number; afterUpload?: AfterUploadFailure }
   | { status: 'folder'; itemId: string; retries: number; foldersCreated: number }
+  /** The run was stopping before this file's upload began: left for the next run, not a failure. */
+  | { status: 'not-started'; retries: number; foldersCreated: number }
   | { status: 'failed'; stage: Stage; code: string; kind: 'retryable' | 'skip' | 'fatal'; message: string; retries: number; foldersCreated: number };
 
 /** Main → threads, on the BroadcastChannel. */
-export type ChannelMessage = { type: 'close' } | { type: 'abort' };
+export type ChannelMessage = { type: 'drain' } | { type: 'abort' } | { type: 'close' };
 
 /** Thread → main, through `parentPort` (Piscina re-emits it as the pool's 'message' event). */
 export interface ThreadClosed {

@@ -1,6 +1,7 @@
 import { BroadcastChannel, parentPort, threadId } from 'node:worker_threads';
 import { LedgerWriter } from '../db/ledger-writer.js';
 import { ThreadClient } from '../db/thread-client.js';
+import { Slots } from '../limits/slots.js';
 import { createTarget } from '../targets/create-target.js';
 import type { Target } from '../targets/target.js';
 import { FolderChain } from './folder-chain.js';
@@ -15,13 +16,18 @@ export class ThreadContext {
   readonly db: ThreadClient;
   readonly ledger: LedgerWriter;
   readonly folders: FolderChain;
-  /** Tasks of this thread currently running. */
+  /** Tasks of this thread currently running, uploading or waiting for their commit. */
   active = 0;
+  /** Held from a task's first look at its file until its upload is verified, not while it commits. */
+  readonly uploads: Slots;
+  /** The run is stopping: uploads that have not begun are not begun (first signal, --max-runtime). */
+  draining = false;
   /** Aborted when the main thread gives up on in-flight uploads (second signal, grace period over). */
   readonly abort = new AbortController();
   private targetInstance: Target | null = null;
 
   constructor(readonly config: WorkerConfig) {
+    this.uploads = new Slots(config.uploadsPerThread);
     this.db = new ThreadClient(config.database, { applicationName: config.applicationName });
     this.ledger = new LedgerWriter(this.db, {
       maxBatch: config.maxBatch,
@@ -71,8 +77,11 @@ export function listenForTeardown(config: WorkerConfig): void {
   channel = new BroadcastChannel(config.channel);
   channel.onmessage = (event: unknown) => {
     const message = (event as { data: ChannelMessage }).data;
-    if (message.type === 'abort') {
-      context?.abort.abort();
+    if (message.type === 'drain' && context) {
+      context.draining = true;
+    } else if (message.type === 'abort' && context) {
+      context.draining = true;
+      context.abort.abort();
     } else if (message.type === 'close') {
       void closeThread();
     }

@@ -206,6 +206,7 @@ test('SIGTERM mid-run lets files in flight finish, records no half-written row, 
   const root = '/cron-sigterm';
   const files = await makeTree(src, { corps: [9], folders: ['', 'z'], filesPerFolder: 150, size: () => 10 });
   emulator.faults.latencyMs = 150;
+  emulator.resetRequests();
   const run = startCli([src, '--threads', '2', '--tasks-per-thread', '4', ...onedrive(db.url, root), '--json', '--no-progress'], env());
   const deadline = Date.now() + 30_000;
   while (emulator.requests().filter((q) => q.method === 'PUT' && q.path.includes('cron-sigterm') === false && q.status === 201).length < 20 && Date.now() < deadline) await sleep(20);

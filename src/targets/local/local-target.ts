@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { skip, retryable } from '../../errors.js';
@@ -31,18 +30,18 @@ export class LocalTarget implements Target {
     const dest = this.resolve(req.remotePath);
     const temp = path.join(path.dirname(dest), `.${path.basename(dest)}.vmb-${randomBytes(4).toString('hex')}`);
     const hash = new QuickXorHash();
-    // One buffer per upload: a thread runs several uploads at once. One byte more than the walk saw
-    // lets a grown file show itself without a second read.
-    const buffer = Buffer.allocUnsafe(Math.min(COPY_BUFFER_BYTES, req.size + 1));
+    const { source } = req;
+    // One buffer per upload: a thread runs several uploads at once. One byte more than the file had
+    // when opened lets a grown file show itself without a second read.
+    const buffer = Buffer.allocUnsafe(Math.min(COPY_BUFFER_BYTES, source.size + 1));
     let bytes = 0;
-    const source = await openSource(req.absPath);
     try {
       await mkdir(path.dirname(dest), { recursive: true });
       const out = await open(temp, 'w');
       try {
         for (;;) {
           req.signal?.throwIfAborted();
-          const { bytesRead } = await source.read(buffer, 0, buffer.length, null);
+          const bytesRead = await source.read(buffer, 0, buffer.length, bytes);
           if (bytesRead === 0) break;
           const chunk = buffer.subarray(0, bytesRead);
           hash.update(chunk);
@@ -52,15 +51,13 @@ export class LocalTarget implements Target {
       } finally {
         await out.close();
       }
-      if (bytes !== req.size) {
-        throw skip('file-changed', `file changed while it was read: the walk saw ${req.size} bytes, ${bytes} were read`);
+      if (bytes !== source.size) {
+        throw skip('file-changed', `file changed while it was read: it had ${source.size} bytes when opened, ${bytes} were read`);
       }
       await rename(temp, dest);
     } catch (err) {
       await unlink(temp).catch(() => undefined);
       throw classifyWriteError(err);
-    } finally {
-      await source.close();
     }
     const digest = hash.digestBase64();
     return { itemId: this.itemId(req.remotePath), size: bytes, remoteHash: digest, localHash: digest, retries: 0 };
@@ -75,27 +72,6 @@ export class LocalTarget implements Target {
   private itemId(remotePath: string): string {
     return `local-${createHash('sha256').update(this.driveId).update('\0').update(remotePath).digest('hex').slice(0, 32)}`;
   }
-}
-
-/**
- * O_NONBLOCK: a file swapped for a FIFO after the walk must not hang the thread on open; for a
- * regular file the flag changes nothing.
- */
-async function openSource(absPath: string) {
-  let handle;
-  try {
-    handle = await open(absPath, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw skip('vanished', 'file vanished between the walk and its upload');
-    if (code === 'EACCES' || code === 'EPERM') throw skip('unreadable', `file is not readable (${code})`);
-    throw err;
-  }
-  if (!(await handle.stat()).isFile()) {
-    await handle.close();
-    throw skip('not-a-file', 'path is no longer a regular file');
-  }
-  return handle;
 }
 
 function classifyWriteError(err: unknown): unknown {

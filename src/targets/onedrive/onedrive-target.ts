@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
 import type { TokenCredential } from '@azure/identity';
 import { VmbError } from '../../errors.js';
+import { BufferPool } from '../../limits/buffer-pool.js';
 import type { EnsureFolderRequest, OneDriveTargetConfig, Target, UploadedItem, UploadRequest } from '../target.js';
 import { createTokenProvider } from './credentials.js';
 import { encodePath, GraphClient, parseJson, type RetryStats } from './graph-client.js';
@@ -25,6 +26,8 @@ function isRewrittenBySharePoint(name: string): boolean {
 }
 
 const DEFAULT_REMOTE_ROOT = '/vmb';
+/** Upload buffers one target (one thread) may hold at once, unless its config says otherwise. */
+const DEFAULT_BUFFER_BYTES = 64 * 1024 * 1024;
 
 export interface OneDriveTargetOptions {
   /** Replaces the AZURE_* credential (tests; MSAL refuses plain-http authorities). */
@@ -51,6 +54,7 @@ export class OneDriveTarget implements Target {
   private readonly folders = new Map<string, Promise<string>>();
   private rootFolder: Promise<string> | undefined;
   private readonly openSessions = new Set<string>();
+  private readonly buffers: BufferPool;
 
   constructor(
     private readonly config: OneDriveTargetConfig,
@@ -61,6 +65,7 @@ export class OneDriveTarget implements Target {
     this.driveId = config.driveId;
     this.remoteRoot = normalizeRoot(config.remoteRoot || DEFAULT_REMOTE_ROOT);
     this.drivePath = `/drives/${encodeURIComponent(config.driveId)}`;
+    this.buffers = new BufferPool(config.bufferBytes ?? DEFAULT_BUFFER_BYTES);
     this.pacer = new Pacer(config.pacerBuffer, { retries: config.retries });
     const tokens = createTokenProvider(config, options);
     this.client = new GraphClient({ graphUrl: config.graphUrl, requestTimeoutMs: config.requestTimeoutMs, tokens, pacer: this.pacer });
@@ -81,8 +86,11 @@ export class OneDriveTarget implements Target {
 
   async upload(req: UploadRequest): Promise<UploadedItem> {
     const stats: RetryStats = { retries: 0 };
-    const simple = req.size <= this.config.simpleUploadMax;
-    const reader = await HashingReader.open(req.absPath, req.size, simple ? req.size : Math.min(this.config.chunkSize, req.size));
+    const size = req.source.size;
+    const simple = size <= this.config.simpleUploadMax;
+    // One byte at least, for `assertEnds` to probe past the end of an empty file.
+    const buffer = await this.buffers.take(Math.max(1, simple ? size : Math.min(this.config.chunkSize, size)));
+    const reader = new HashingReader(req.source, size, buffer);
     try {
       const itemPath = this.childPath(req.parentId, req.name);
       let item = simple
@@ -93,7 +101,7 @@ export class OneDriveTarget implements Target {
             itemPath,
             remotePath: req.remotePath,
             reader,
-            size: req.size,
+            size,
             chunkSize: this.config.chunkSize,
             restarts: this.config.retries,
             requestTimeoutMs: this.config.requestTimeoutMs,
@@ -110,7 +118,7 @@ export class OneDriveTarget implements Target {
       if (req.signal?.aborted) throw new VmbError('retryable', 'aborted', `${req.remotePath}: upload aborted`, { cause: err });
       throw err;
     } finally {
-      await reader.close();
+      this.buffers.give(buffer);
     }
   }
 
@@ -146,7 +154,7 @@ export class OneDriveTarget implements Target {
 
   /** Whole file in memory, which `simpleUploadMax` (a few MiB) bounds; also the only way for 0 bytes. */
   private async simpleUpload(itemPath: string, reader: HashingReader, req: UploadRequest, stats: RetryStats): Promise<DriveItem> {
-    const body = await reader.read(0, req.size);
+    const body = await reader.read(0, req.source.size);
     await reader.assertEnds();
     const res = await this.client.request(
       {
@@ -163,12 +171,12 @@ export class OneDriveTarget implements Target {
 
   private verified(req: UploadRequest, item: DriveItem, localHash: string, retries: number): UploadedItem {
     const remoteHash = item.file?.hashes?.quickXorHash ?? null;
-    const size = item.size ?? req.size;
+    const size = item.size ?? req.source.size;
     if (!isRewrittenBySharePoint(req.name)) {
       if (remoteHash !== null && remoteHash !== localHash) {
         throw new VmbError('retryable', 'hash-mismatch', `${req.remotePath}: the drive reports quickXorHash ${remoteHash}, the bytes sent hash to ${localHash}`);
       }
-      if (size !== req.size) throw new VmbError('retryable', 'size-mismatch', `${req.remotePath}: the drive reports ${size} bytes, ${req.size} were sent`);
+      if (size !== req.source.size) throw new VmbError('retryable', 'size-mismatch', `${req.remotePath}: the drive reports ${size} bytes, ${req.source.size} were sent`);
     }
     return { itemId: item.id, size, remoteHash, localHash, retries };
   }

@@ -1,7 +1,6 @@
-import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import { VmbError } from '../../errors.js';
 import { QuickXorHash } from '../../hash/quickxorhash.js';
+import type { SourceFile } from '../source-file.js';
 import { parseJson, type GraphClient, type RetryStats } from './graph-client.js';
 import type { Pacer } from './pacer.js';
 import type { CreateUploadSessionBody, DriveItem, UploadSession, UploadSessionStatus } from './wire.js';
@@ -33,39 +32,22 @@ export class HashingReader {
   private readonly hash = new QuickXorHash();
   private hashedUpTo = 0;
 
-  private constructor(
-    private readonly handle: FileHandle,
-    private readonly absPath: string,
+  /**
+   * `buffer`: at least one byte, for `assertEnds` to probe past the end of an empty file; one
+   * `read` returns at most its length, and every `read` reuses it.
+   */
+  constructor(
+    private readonly source: SourceFile,
     private readonly size: number,
     private readonly buffer: Buffer,
   ) {}
-
-  /**
-   * `bufferSize`: the most bytes one `read` returns; the buffer is reused by every `read`.
-   * O_NONBLOCK, as in the local target: a file swapped for a FIFO since the walk must not hang
-   * the thread on open.
-   */
-  static async open(absPath: string, size: number, bufferSize: number): Promise<HashingReader> {
-    let handle: FileHandle;
-    try {
-      handle = await open(absPath, constants.O_RDONLY | constants.O_NONBLOCK);
-    } catch (err) {
-      throw fileError(absPath, err);
-    }
-    if (!(await handle.stat()).isFile()) {
-      await handle.close();
-      throw new VmbError('skip', 'not-a-file', `${absPath}: no longer a regular file`);
-    }
-    // At least one byte, for `assertEnds` to probe past the end of an empty file.
-    return new HashingReader(handle, absPath, size, Buffer.allocUnsafe(Math.max(1, bufferSize)));
-  }
 
   /** The bytes [start, start+length), valid until the next `read`. */
   async read(start: number, length: number): Promise<Buffer> {
     while (this.hashedUpTo < start) await this.read(this.hashedUpTo, Math.min(this.buffer.length, start - this.hashedUpTo));
     let got = 0;
     while (got < length) {
-      const { bytesRead } = await this.readAt(got, length - got, start + got);
+      const bytesRead = await this.source.read(this.buffer, got, length - got, start + got);
       if (bytesRead === 0) throw this.changed(`it ended at ${start + got} bytes`);
       got += bytesRead;
     }
@@ -79,38 +61,16 @@ export class HashingReader {
 
   /** Called before the last bytes are sent, so a file that grew is never committed truncated. */
   async assertEnds(): Promise<void> {
-    const { bytesRead } = await this.readAt(0, 1, this.size);
-    if (bytesRead > 0) throw this.changed('it has grown');
+    if ((await this.source.read(this.buffer, 0, 1, this.size)) > 0) throw this.changed('it has grown');
   }
 
   digestBase64(): string {
     return this.hash.digestBase64();
   }
 
-  close(): Promise<void> {
-    return this.handle.close();
-  }
-
-  private async readAt(offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
-    try {
-      return await this.handle.read(this.buffer, offset, length, position);
-    } catch (err) {
-      throw fileError(this.absPath, err);
-    }
-  }
-
   private changed(detail: string): VmbError {
-    return new VmbError('skip', 'file-changed', `${this.absPath}: the walk saw ${this.size} bytes but ${detail}`);
+    return new VmbError('skip', 'file-changed', `${this.source.absPath}: ${this.size} bytes were expected but ${detail}`);
   }
-}
-
-/** The codes the walk and the local target use for the same faults. */
-function fileError(absPath: string, err: unknown): VmbError {
-  const code = (err as NodeJS.ErrnoException).code;
-  const message = `${absPath}: ${err instanceof Error ? err.message : String(err)}`;
-  if (code === 'ENOENT') return new VmbError('skip', 'vanished', message, { cause: err });
-  if (code === 'EMFILE' || code === 'ENFILE' || code === 'EIO') return new VmbError('retryable', `local-${code.toLowerCase()}`, message, { cause: err });
-  return new VmbError('skip', 'unreadable', message, { cause: err });
 }
 
 export interface SessionUpload {

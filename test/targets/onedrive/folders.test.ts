@@ -45,6 +45,6 @@ test('a file in the way of a folder skips with remote-not-a-folder', async (t) =
   t.after(() => h.close());
   const target = h.target();
   const root = await target.ensureFolder({ parentId: null, name: 'a', remotePath: 'a' });
-  await target.upload({ absPath: await h.file('f', 3), size: 3, parentId: root, name: 'taken', remotePath: 'a/taken' });
+  await target.upload({ source: h.source(await h.file('f', 3)), parentId: root, name: 'taken', remotePath: 'a/taken' });
   await assert.rejects(target.ensureFolder({ parentId: root, name: 'taken', remotePath: 'a/taken' }), { kind: 'skip', code: 'remote-not-a-folder' });
 });

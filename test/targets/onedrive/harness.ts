@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import type { OneDriveTargetConfig } from '../../../src/targets/target.js';
 import { createPacerBuffer, OneDriveTarget } from '../../../src/targets/onedrive/index.js';
+import { SourceFile } from '../../../src/targets/source-file.js';
 import { startGraphEmulator, type GraphEmulator } from '../../support/graph-emulator/server.js';
 
 /** One emulator, a scratch directory and every target made from them, torn down together. */
@@ -15,6 +16,8 @@ export interface Harness {
   target(overrides?: Partial<OneDriveTargetConfig>, credential?: TokenCredential): OneDriveTarget;
   /** Writes `content` (or `size` deterministic bytes) to a file in the scratch directory. */
   file(name: string, content: Buffer | number): Promise<string>;
+  /** The file opened for an upload, as the worker opens it; closed by `close()`. */
+  source(absPath: string): SourceFile;
   close(): Promise<void>;
 }
 
@@ -25,6 +28,7 @@ export async function startHarness(options: Parameters<typeof startGraphEmulator
   const dir = await mkdtemp(join(tmpdir(), 'vmb-onedrive-'));
   const pacerBuffer = createPacerBuffer();
   const targets: OneDriveTarget[] = [];
+  const sources: SourceFile[] = [];
   const config = (overrides: Partial<OneDriveTargetConfig> = {}): OneDriveTargetConfig => ({
     kind: 'onedrive',
     driveId: emulator.driveId,
@@ -53,8 +57,14 @@ export async function startHarness(options: Parameters<typeof startGraphEmulator
       await writeFile(path, typeof content === 'number' ? patterned(content) : content);
       return path;
     },
+    source(absPath) {
+      const source = SourceFile.open(absPath);
+      sources.push(source);
+      return source;
+    },
     async close() {
       await Promise.all(targets.map((t) => t.close()));
+      for (const source of sources) source.close();
       await emulator.close();
       await rm(dir, { recursive: true, force: true });
     },

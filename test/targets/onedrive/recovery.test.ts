@@ -9,7 +9,7 @@ import { CHUNK, countingCredential, isUploadUrl, patterned, startHarness, type H
 async function uploadIn(h: Harness, target: ReturnType<Harness['target']>, name: string, bytes: Buffer) {
   const parentId = await target.ensureFolder({ parentId: null, name: 'in', remotePath: 'in' });
   const absPath = await h.file(name, bytes);
-  return target.upload({ absPath, size: bytes.length, parentId, name, remotePath: `in/${name}` });
+  return target.upload({ source: h.source(absPath), parentId, name, remotePath: `in/${name}` });
 }
 
 /** Chunk PUTs and status GETs on upload URLs, as `PUT <first byte> <status>` / `GET <status>`. */

@@ -28,7 +28,7 @@ test('every request identifies the app with a NONISV User-Agent', async (t) => {
   h.emulator.faults.stall({ count: 1, match: (r) => (agents.add(String(r.headers['user-agent'])), false) });
   const target = h.target({ simpleUploadMax: 0 });
   const parentId = await target.ensureFolder({ parentId: null, name: 'in', remotePath: 'in' });
-  await target.upload({ absPath: await h.file('f', 10), size: 10, parentId, name: 'f', remotePath: 'in/f' });
+  await target.upload({ source: h.source(await h.file('f', 10)), parentId, name: 'f', remotePath: 'in/f' });
   assert.equal(agents.size, 1);
   assert.match([...agents][0], /^NONISV\|vmb\|vmb-import\/\d+\.\d+\.\d+$/);
 });
