@@ -28,14 +28,12 @@ export default async function importFile(task: Task): Promise<TaskResult> {
   const thread = threadContext(config);
   thread.active++;
   const tally = { foldersCreated: 0, retries: 0 };
-  let stage: Stage = 'read';
+  let stage: Stage = 'folder';
   try {
     if (task.kind === 'folder') {
-      stage = 'folder';
       const itemId = await ensureFolders(thread, task, task.folders, tally);
       return { status: 'folder', itemId, retries: tally.retries, foldersCreated: tally.foldersCreated };
     }
-    stage = 'folder';
     const parentId = await ensureFolders(thread, task, task.folders, tally);
 
     const sent = await thread.uploads.use(async () => {
@@ -58,7 +56,7 @@ export default async function importFile(task: Task): Promise<TaskResult> {
     });
     if (sent === null) return { status: 'not-started', retries: tally.retries, foldersCreated: tally.foldersCreated };
     if (sent.unchanged) {
-      return { status: 'unchanged', retries: 0, foldersCreated: tally.foldersCreated, afterUpload: await afterUpload(config.afterUpload, source(task, sent.before), statSource) };
+      return { status: 'unchanged', retries: 0, foldersCreated: tally.foldersCreated, afterUpload: await afterUpload(config.afterUpload, recordedSource(task, sent.before), statSource) };
     }
     const { before, item } = sent;
 
@@ -82,7 +80,7 @@ export default async function importFile(task: Task): Promise<TaskResult> {
     });
 
     stage = 'after-upload';
-    const action = await afterUpload(config.afterUpload, source(task, before), statSource);
+    const action = await afterUpload(config.afterUpload, recordedSource(task, before), statSource);
     return { status: 'uploaded', bytes: item.size, itemId: item.itemId, retries: tally.retries, foldersCreated: tally.foldersCreated, afterUpload: action };
   } catch (err) {
     const e = toErrorData(err);
@@ -92,7 +90,8 @@ export default async function importFile(task: Task): Promise<TaskResult> {
   }
 }
 
-function source(task: FileTask, st: Stats) {
+/** What the after-upload action checks the file against: the file as it was uploaded. */
+function recordedSource(task: FileTask, st: Stats) {
   return { absPath: task.absPath, sourcePath: task.sourcePath, size: st.size, mtimeMs: st.mtimeMs };
 }
 

@@ -37,7 +37,7 @@ function importCommandOptions(y: Argv) {
   return commonOptions(y)
     .positional('dir', { type: 'string', describe: 'Directory to import; its first-level folders are corp indexes unless --corp is given', demandOption: true })
     .option('threads', { type: 'string', describe: `Worker threads, 1 to 256 (default: ${os.availableParallelism()}, this machine's parallelism)`, group: 'Run:' })
-    .option('tasks-per-thread', { type: 'string', describe: 'Files each thread works on at once, so uploads overlap (default 16)', group: 'Run:' })
+    .option('tasks-per-thread', { type: 'string', describe: 'Uploads each thread runs at once; finished ones wait for their commit apart (default 16)', group: 'Run:' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Show what would be uploaded; upload nothing, write nothing', group: 'Run:' })
     .option('corp', { type: 'string', describe: 'Every file belongs to this corp index (otherwise the first-level folder names it)', group: 'Run:' })
     .option('batch-size', { type: 'string', describe: 'Most ledger rows one thread commits at once (default 128)', group: 'Run:' })
