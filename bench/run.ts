@@ -25,7 +25,7 @@ import { setEmulatorMain, startEmulator, type EmulatorProcess } from './lib/emul
 import { startBenchServer, type BenchServer } from './lib/pg-server.js';
 import { killMeasured, run, runMeasured, type Measured } from './lib/proc.js';
 import { REFERENCE_CHECK } from './lib/reference-sql.js';
-import { renderMarkdown, type Report } from './lib/report.js';
+import { mergeResults, renderMarkdown, type Report } from './lib/report.js';
 import { fmt, type Row, type RowKind, type Sample } from './lib/results.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -716,7 +716,8 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${md.split('<!-- results -->')[1] ?? md}\n`);
     if (o.out) {
       await mkdir(path.dirname(o.out), { recursive: true });
-      await writeFile(o.out, md);
+      const previous = existsSync(o.out) ? readFileSync(o.out, 'utf8') : null;
+      await writeFile(o.out, mergeResults(previous, md));
       log(`wrote ${o.out}`);
     }
     log(`done in ${fmt.s(Date.now() - started)} s`);

@@ -118,8 +118,19 @@ Start the emulator by hand with \`node dist/test/support/graph-emulator/main.js 
 \`VMB_GRAPH_TOKEN=test-token\`.
 `;
 
+const RESULTS_MARKER = '<!-- results -->';
+
+/**
+ * The file to write: what an earlier version of it holds above the results marker (the written
+ * analysis) is kept, and only the results below it are replaced.
+ */
+export function mergeResults(previous: string | null, rendered: string): string {
+  if (previous === null || !previous.includes(RESULTS_MARKER)) return rendered;
+  return previous.split(RESULTS_MARKER)[0] + RESULTS_MARKER + rendered.split(RESULTS_MARKER)[1];
+}
+
 export function renderMarkdown(r: Report): string {
-  const out: string[] = [HEADER, '## Latest results', '', '<!-- results -->', ''];
+  const out: string[] = [HEADER, '## Latest results', '', RESULTS_MARKER, ''];
   const m = r.machine;
   out.push(
     `- **When:** ${r.when} (${r.mode} run, ${r.options.runs} run(s) per measurement, medians; whole benchmark ${fmt.n(r.totalMs / 60000, 1)} min)`,
