@@ -111,6 +111,10 @@ export class ThreadPool {
       connects: acks.reduce((n, a) => n + a.connects, 0),
     };
     if (report.closed < report.threads) this.options.log.warn(report, 'some worker threads did not confirm closing their connections');
+    // For profiling a run (`--log-level debug`): how long tasks ran (upload through commit) and how
+    // long they queued in Piscina before a thread took them.
+    const { runTime, waitTime } = this.pool.histogram;
+    this.options.log.debug({ taskMs: percentiles(runTime), queuedMs: percentiles(waitTime) }, 'worker pool timings (Piscina histogram)');
     this.channel.close();
     await this.pool.destroy();
     return report;
@@ -119,4 +123,9 @@ export class ThreadPool {
   private broadcast(message: ChannelMessage): void {
     this.channel.postMessage(message);
   }
+}
+
+function percentiles(h: Piscina['histogram']['runTime']) {
+  const ms = (n: number) => Math.round(n * 100) / 100;
+  return { p50: ms(h.p50), p90: ms(h.p90), p99: ms(h.p99), max: ms(h.max), mean: ms(h.mean) };
 }
