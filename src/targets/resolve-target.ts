@@ -4,27 +4,19 @@ import { fatal } from '../errors.js';
 import type { DriveKey } from '../db/statements.js';
 import { localDriveKey, localNamer } from './local/local-target.js';
 import { checkRemotePathLength, createPacerBuffer, describeMissingCredentials, oneDriveNamer, OneDriveTarget } from './onedrive/index.js';
-import type { RemoteNamer, TargetConfig } from './target.js';
+import type { OneDriveTargetConfig, RemoteNamer, TargetConfig } from './target.js';
 
 export interface LocalTargetSpec {
   kind: 'local';
   root: string;
 }
 
-export interface OneDriveTargetSpec {
-  kind: 'onedrive';
+/** What the options give; the rest of `OneDriveTargetConfig` is made when the target is resolved. */
+export type OneDriveTargetSpec = Omit<OneDriveTargetConfig, 'driveId' | 'pacerBuffer' | 'staticToken'> & {
+  /** Missing is a configuration error, reported when the target is resolved. */
   driveId?: string;
-  remoteRoot: string;
-  graphUrl: string;
-  authorityHost?: string;
-  chunkSize: number;
-  simpleUploadMax: number;
-  retries: number;
-  requestTimeoutMs: number;
-  /** Upload buffers per thread. */
-  bufferBytes: number;
   namePolicy: 'reject' | 'encode';
-}
+};
 
 export type TargetSpec = LocalTargetSpec | OneDriveTargetSpec;
 
@@ -61,17 +53,11 @@ async function resolveOneDrive(spec: OneDriveTargetSpec, env: NodeJS.ProcessEnv,
   if (!spec.driveId) throw fatal('config-drive-id', '--target onedrive needs --drive-id (or VMB_DRIVE_ID): the id of the OneDrive/SharePoint drive to upload to');
   const missing = describeMissingCredentials(env);
   if (missing) throw fatal('config-credentials', `--target onedrive: ${missing}`);
-  const config: TargetConfig = {
-    kind: 'onedrive',
+  const { namePolicy, ...given } = spec;
+  const config: OneDriveTargetConfig = {
+    ...given,
     driveId: spec.driveId,
-    remoteRoot: spec.remoteRoot,
     graphUrl: spec.graphUrl.replace(/\/+$/, ''),
-    authorityHost: spec.authorityHost,
-    chunkSize: spec.chunkSize,
-    simpleUploadMax: spec.simpleUploadMax,
-    retries: spec.retries,
-    requestTimeoutMs: spec.requestTimeoutMs,
-    bufferBytes: spec.bufferBytes,
     pacerBuffer: createPacerBuffer(),
     staticToken: env.VMB_GRAPH_TOKEN || undefined,
   };
@@ -87,7 +73,7 @@ async function resolveOneDrive(spec: OneDriveTargetSpec, env: NodeJS.ProcessEnv,
   return {
     config,
     key: { driveId: check.driveId, remoteRoot: check.remoteRoot },
-    namer: oneDriveNamer(spec.namePolicy),
+    namer: oneDriveNamer(namePolicy),
     checkPath: (remotePath) => checkRemotePathLength(`${rootPrefix}/${remotePath}`),
     describe: `OneDrive drive ${spec.driveId} under ${check.remoteRoot}`,
   };

@@ -86,7 +86,7 @@ export interface OneDriveTargetConfig {
    * Upload buffers this thread may hold at once (at least one chunk). Uploads beyond it wait for a
    * buffer, which bounds memory however many large files are in flight.
    */
-  bufferBytes?: number;
+  bufferBytes: number;
   /**
    * Shared between all threads (plain memory, not a connection): slot 0 holds the epoch-ms time
    * before which no thread may send a Graph request (Retry-After), see src/targets/onedrive/pacer.ts.

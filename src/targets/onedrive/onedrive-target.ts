@@ -26,8 +26,6 @@ function isRewrittenBySharePoint(name: string): boolean {
 }
 
 const DEFAULT_REMOTE_ROOT = '/vmb';
-/** Upload buffers one target (one thread) may hold at once, unless its config says otherwise. */
-const DEFAULT_BUFFER_BYTES = 64 * 1024 * 1024;
 
 export interface OneDriveTargetOptions {
   /** Replaces the AZURE_* credential (tests; MSAL refuses plain-http authorities). */
@@ -65,7 +63,7 @@ export class OneDriveTarget implements Target {
     this.driveId = config.driveId;
     this.remoteRoot = normalizeRoot(config.remoteRoot || DEFAULT_REMOTE_ROOT);
     this.drivePath = `/drives/${encodeURIComponent(config.driveId)}`;
-    this.buffers = new BufferPool(config.bufferBytes ?? DEFAULT_BUFFER_BYTES);
+    this.buffers = new BufferPool(config.bufferBytes);
     this.pacer = new Pacer(config.pacerBuffer, { retries: config.retries });
     const tokens = createTokenProvider(config, options);
     this.client = new GraphClient({ graphUrl: config.graphUrl, requestTimeoutMs: config.requestTimeoutMs, tokens, pacer: this.pacer });

@@ -38,6 +38,7 @@ export async function startHarness(options: Parameters<typeof startGraphEmulator
     simpleUploadMax: CHUNK,
     retries: 4,
     requestTimeoutMs: 5_000,
+    bufferBytes: 64 * 1024 * 1024,
     pacerBuffer,
     staticToken: emulator.token,
     ...overrides,
