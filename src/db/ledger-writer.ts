@@ -127,7 +127,7 @@ export class LedgerWriter {
     await client.query('BEGIN');
     // One chunk for the whole batch: pg-copy-streams makes two socket writes of every chunk.
     await pipeline(Readable.from([rows.map(stageLine).join('')]), client.query(copyStreams.from(copyIntoStageSql())));
-    const counts = await mergeStagedFiles(client);
+    const counts = await mergeStagedFiles(client, [...new Set(rows.map((r) => r.parentItemId))]);
     if (counts.merged !== rows.length || counts.parentsBumped !== counts.parents) {
       await client.query('ROLLBACK');
       throw fatal('ledger-inconsistent', `merge touched ${counts.merged} of ${rows.length} rows and ${counts.parentsBumped} of ${counts.parents} parent folders; rolled back`);

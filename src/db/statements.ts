@@ -72,8 +72,9 @@ export interface MergeCounts {
   parentsBumped: number;
 }
 
-export async function mergeStagedFiles(c: pg.Client): Promise<MergeCounts> {
-  const r = await c.query<{ merged: number; inserted: number; parents: number; parents_bumped: number }>(query('merge-staged-files'));
+/** `parentItemIds`: the distinct parents of the staged rows (see the statement for why it is given). */
+export async function mergeStagedFiles(c: pg.Client, parentItemIds: string[]): Promise<MergeCounts> {
+  const r = await c.query<{ merged: number; inserted: number; parents: number; parents_bumped: number }>(query('merge-staged-files'), [parentItemIds]);
   const row = r.rows[0];
   return { merged: row.merged, inserted: row.inserted, parents: row.parents, parentsBumped: row.parents_bumped };
 }
