@@ -1,8 +1,9 @@
-import http from 'node:http';
+import { Agent } from 'undici';
 
 /**
- * The smallest Graph client that can upload to the emulator: node:http with one keep-alive agent,
- * no retries, no pacing, no token refresh. Used by the emulator-alone floor and by the reference
+ * The smallest Graph client that can upload to the emulator: undici's dispatcher (the same HTTP
+ * library as the importer, and the cheapest client Node has) with keep-alive sockets, no retries,
+ * no pacing, no token refresh, no timers. Used by the emulator-alone floor and by the reference
  * importer; anything a request gets other than the expected status throws.
  */
 export interface MiniGraph {
@@ -20,36 +21,39 @@ export interface Reply {
 }
 
 export function miniGraph(graphUrl: string, driveId: string, token: string, maxSockets: number): MiniGraph {
-  const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+  const agent = new Agent({ connections: maxSockets, headersTimeout: 120_000, bodyTimeout: 120_000 });
   const base = new URL(graphUrl);
   const drive = `${base.pathname.replace(/\/$/, '')}/drives/${encodeURIComponent(driveId)}`;
 
   const send = (method: string, target: string, body: Buffer | string | null, headers: Record<string, string>, auth = true): Promise<Reply> =>
     new Promise((resolve, reject) => {
       const u = target.startsWith('http') ? new URL(target) : null;
-      const req = http.request(
+      const parts: Buffer[] = [];
+      let status = 0;
+      agent.dispatch(
         {
-          agent,
-          host: u ? u.hostname : base.hostname,
-          port: u ? u.port : base.port,
+          origin: u ? u.origin : base.origin,
           path: u ? `${u.pathname}${u.search}` : target,
           method,
-          headers: {
-            ...(auth ? { authorization: `Bearer ${token}` } : {}),
-            ...(body !== null ? { 'content-length': String(Buffer.byteLength(body)) } : {}),
-            ...headers,
+          headers: { ...(auth ? { authorization: `Bearer ${token}` } : {}), ...headers },
+          body,
+        },
+        {
+          onRequestStart() {},
+          onResponseStart(_c, statusCode) {
+            status = statusCode;
+          },
+          onResponseData(_c, d) {
+            parts.push(d);
+          },
+          onResponseEnd() {
+            resolve({ status, body: parts.length === 1 ? parts[0] : Buffer.concat(parts) });
+          },
+          onResponseError(_c, err) {
+            reject(err);
           },
         },
-        (res) => {
-          const parts: Buffer[] = [];
-          res.on('data', (d: Buffer) => parts.push(d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }));
-          res.on('error', reject);
-        },
       );
-      req.setTimeout(120_000, () => req.destroy(new Error(`${method} ${target}: no answer in 120 s`)));
-      req.on('error', reject);
-      req.end(body ?? undefined);
     });
 
   const expect = (r: Reply, ok: number[], what: string) => {
@@ -97,7 +101,7 @@ export function miniGraph(graphUrl: string, driveId: string, token: string, maxS
       throw new Error(`${name}: upload session never completed`);
     },
     close() {
-      agent.destroy();
+      void agent.destroy();
     },
   };
 }

@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import { VmbError } from '../../errors.js';
 import { redact, type TokenProvider } from './credentials.js';
+import { HttpExchange, type ResponseHeaders } from './http-exchange.js';
 import type { Pacer } from './pacer.js';
-import { REQUEST_TIMEOUT, shouldRetry, type Failure } from './retry.js';
+import { shouldRetry, type Failure } from './retry.js';
 import type { GraphErrorBody, GraphInnerError } from './wire.js';
 
 /**
- * A deliberately small HTTP client for Graph. node:http with one keep-alive agent per protocol
- * per instance (not the global fetch) because the thread must be able to close its own sockets
- * at teardown, and because a chunk body is a slice of a reused buffer sent as is.
+ * A deliberately small client for Graph: requests, the shared pacer, token refresh and turning
+ * failures into `VmbError`s. Its own keep-alive sockets (not the global fetch's) because the
+ * thread must be able to close them at teardown, and because a chunk body is a slice of a reused
+ * buffer sent as is.
  */
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -35,8 +35,15 @@ export interface GraphRequest {
 
 export interface GraphResponse {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  /** Lower-case names. */
+  headers: ResponseHeaders;
   body: Buffer;
+}
+
+/** A response header as one string (repeated ones joined, as HTTP allows for lists). */
+export function headerOf(res: GraphResponse, name: string): string | undefined {
+  const value = res.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** Counts the retries of one unit of work (a file) for `UploadedItem.retries`. */
@@ -70,7 +77,7 @@ export interface GraphClientOptions {
 
 export class GraphClient {
   private readonly base: string;
-  private readonly agents = new Map<string, http.Agent>();
+  private readonly http = new HttpExchange();
   private closed = false;
 
   constructor(private readonly options: GraphClientOptions) {
@@ -106,21 +113,20 @@ export class GraphClient {
     await this.options.pacer.ready(req.signal);
     let res: GraphResponse;
     try {
-      res = await this.exchange(req.method, this.urlOf(req.to), headers, body, req.signal);
+      res = await this.http.request({ method: req.method, url: this.urlOf(req.to), headers, body, signal: req.signal, idleTimeoutMs: this.options.requestTimeoutMs });
     } catch (err) {
       throw this.failure(req, { kind: 'network', error: err }, `failed: ${err instanceof Error ? err.message : String(err)}`, auth);
     }
     if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) return res;
     const { codes, message } = graphError(res);
-    const failure: Failure = { kind: 'http', status: res.status, retryAfter: res.headers['retry-after'], graphCodes: codes };
+    const failure: Failure = { kind: 'http', status: res.status, retryAfter: headerOf(res, 'retry-after'), graphCodes: codes };
     throw this.failure(req, failure, `failed: HTTP ${res.status}${codes.length > 0 ? ` ${codes.join('/')}` : ''}${message ? `: ${message}` : ''}`, auth);
   }
 
   /** Destroys this instance's keep-alive sockets; later requests fail with `target-closed`. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const agent of this.agents.values()) agent.destroy();
-    this.agents.clear();
+    await this.http.close();
   }
 
   private failure(req: GraphRequest, failure: Failure, detail: string, auth: AuthState): VmbError {
@@ -143,41 +149,6 @@ export class GraphClient {
     if ('path' in to) return to.path.split('?')[0];
     const url = new URL(to.uploadUrl);
     return `upload session ${url.origin}${url.pathname}`;
-  }
-
-  private agentFor(url: URL): http.Agent {
-    let agent = this.agents.get(url.protocol);
-    if (agent === undefined) {
-      agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
-      this.agents.set(url.protocol, agent);
-    }
-    return agent;
-  }
-
-  /**
-   * The timeout is on socket inactivity, not on the whole exchange: a 60 MiB chunk on a slow link
-   * may take minutes while still moving, but a connection with nothing moving for
-   * `requestTimeoutMs` is stalled and is destroyed.
-   */
-  private exchange(method: string, url: URL, headers: Record<string, string>, body: Uint8Array | undefined, signal?: AbortSignal): Promise<GraphResponse> {
-    const timeoutMs = this.options.requestTimeoutMs;
-    return new Promise((resolve, reject) => {
-      const transport = url.protocol === 'https:' ? https : http;
-      const req = transport.request(url, { method, headers, agent: this.agentFor(url), signal }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('close', () => {
-          if (!res.complete) reject(Object.assign(new Error('the connection closed mid-response'), { code: 'ECONNRESET' }));
-        });
-      });
-      req.setTimeout(timeoutMs, () => {
-        req.destroy(Object.assign(new Error(`nothing moved for ${timeoutMs} ms`), { code: REQUEST_TIMEOUT }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
   }
 }
 

@@ -4,7 +4,7 @@ import { VmbError } from '../../errors.js';
 import { BufferPool } from '../../limits/buffer-pool.js';
 import type { EnsureFolderRequest, OneDriveTargetConfig, Target, UploadedItem, UploadRequest } from '../target.js';
 import { createTokenProvider } from './credentials.js';
-import { encodePath, GraphClient, parseJson, type RetryStats } from './graph-client.js';
+import { encodePath, GraphClient, headerOf, parseJson, type RetryStats } from './graph-client.js';
 import { Pacer } from './pacer.js';
 import { cancelUploadSession, checkChunkSize, HashingReader, uploadInSession } from './upload-session.js';
 import type { CreateFolderBody, DriveItem } from './wire.js';
@@ -132,7 +132,7 @@ export class OneDriveTarget implements Target {
       const message = err instanceof Error ? err.message : String(err);
       throw new VmbError('fatal', 'graph-check', `cannot use drive ${this.driveId} at ${this.config.graphUrl}: ${message}; check --graph-url, --drive-id and the credentials`);
     }
-    const type = String(res.headers['content-type'] ?? '');
+    const type = headerOf(res, 'content-type') ?? '';
     let ok = type.includes('json');
     try {
       ok = ok && typeof parseJson<{ id?: unknown }>(res).id === 'string';
