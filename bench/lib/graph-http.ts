@@ -1,4 +1,4 @@
-import { Agent } from 'undici';
+import Agent from 'undici/lib/dispatcher/agent.js';
 
 /**
  * The smallest Graph client that can upload to the emulator: undici's dispatcher (the same HTTP

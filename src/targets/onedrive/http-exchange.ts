@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import Agent from 'undici/lib/dispatcher/agent.js';
 import { REQUEST_TIMEOUT } from './retry.js';
 
 /**
@@ -35,7 +36,7 @@ const BODY_SLICE = 1024 * 1024;
 
 /** Keep-alive sockets of one owner (one GraphClient in one thread), closed by `close()`. */
 export class HttpExchange {
-  private agent: Agent | null = null;
+  private agent: InstanceType<typeof Agent> | null = null;
 
   request(req: ExchangeRequest): Promise<ExchangeResult> {
     this.agent ??= new Agent({
