@@ -188,7 +188,10 @@ test('--max-runtime stops dispatching, finishes files in flight and records the 
   const files = await makeTree(src, { corps: [8], folders: [''], filesPerFolder: 200, size: () => 10 });
   emulator.faults.latencyMs = 100;
 
-  const r = await runJson([src, '--threads', '2', '--tasks-per-thread', '2', '--max-runtime', '1s', ...onedrive(db.url, root)], env());
+  // 4 uploads at a time at 100 ms each need 5 s for all 200 files. 2 s leaves room for start-up
+  // (the drive check, two threads, three folders at 100 ms a request) on a loaded machine: with 1 s
+  // a full `npm test` on 2 cores once reached the limit before the first upload finished.
+  const r = await runJson([src, '--threads', '2', '--tasks-per-thread', '2', '--max-runtime', '2s', ...onedrive(db.url, root)], env());
 
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.summary.status, 'partial');
