@@ -66,3 +66,24 @@ function treeTicks(root: number): number {
   }
   return sum;
 }
+
+/**
+ * CPU seconds used so far by every process whose command name or command line matches, children
+ * that exited included (cutime + cstime): PostgreSQL's backends are counted through the postmaster.
+ */
+export function cpuSecondsOf(match: (comm: string, cmdline: string) => boolean): number {
+  let ticks = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!match(comm, readFileSync(`/proc/${name}/cmdline`, 'utf8'))) continue;
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return ticks / 100;
+}

@@ -5,9 +5,9 @@ import { REQUEST_TIMEOUT } from './retry.js';
 
 /**
  * One HTTP request and its whole response, over undici's dispatcher: the lowest-cost client Node
- * has (measured on the benchmark machine: about 90 µs of CPU for a 4 KiB PUT with its reply,
- * against about 190 µs through node:http), which for small files is the largest part of a file's
- * cost in its worker thread.
+ * has (on the benchmark machine about 95 µs of CPU for a 4 KiB PUT with its reply, against about
+ * 195 µs through node:http; bench/http-clients.ts), which for small files is the largest part of a
+ * file's cost in its worker thread.
  */
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
