@@ -35,21 +35,42 @@ export function foreignShare(a: CpuSnapshot | null, b: CpuSnapshot | null): numb
   return Math.max(0, foreign) / (b.total - a.total);
 }
 
+interface ProcessTicks {
+  pid: number;
+  ppid: number;
+  comm: string;
+  /** utime + stime + cutime + cstime, in clock ticks. */
+  ticks: number;
+}
+
+/** Every process /proc shows now, with its CPU ticks. */
+function* processes(): Generator<ProcessTicks> {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // The command name is in parentheses and may contain spaces: split after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // rest[0] is field 3 (state); ppid is field 4, utime..cstime are fields 14..17.
+    yield {
+      pid: Number(name),
+      ppid: Number(rest[1]),
+      comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+      ticks: Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]),
+    };
+  }
+}
+
 function treeTicks(root: number): number {
   const parent = new Map<number, number>();
   const ticks = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      // The command name is in parentheses and may contain spaces: split after the last ')'.
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // rest[0] is field 3 (state); ppid is field 4, utime..cstime are fields 14..17.
-      parent.set(Number(name), Number(rest[1]));
-      ticks.set(Number(name), Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]));
-    } catch {
-      /* exited meanwhile */
-    }
+  for (const p of processes()) {
+    parent.set(p.pid, p.ppid);
+    ticks.set(p.pid, p.ticks);
   }
   const children = new Map<number, number[]>();
   for (const [pid, ppid] of parent) {
@@ -73,17 +94,14 @@ function treeTicks(root: number): number {
  */
 export function cpuSecondsOf(match: (comm: string, cmdline: string) => boolean): number {
   let ticks = 0;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+  for (const p of processes()) {
+    let cmdline: string;
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (!match(comm, readFileSync(`/proc/${name}/cmdline`, 'utf8'))) continue;
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
+      cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8');
     } catch {
-      /* exited meanwhile */
+      continue; // exited meanwhile
     }
+    if (match(p.comm, cmdline)) ticks += p.ticks;
   }
   return ticks / 100;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { VmbError } from '../../errors.js';
 import { redact, type TokenProvider } from './credentials.js';
-import { HttpExchange, type ResponseHeaders } from './http-exchange.js';
+import { HttpExchange, type ExchangeResult } from './http-exchange.js';
 import type { Pacer } from './pacer.js';
 import { shouldRetry, type Failure } from './retry.js';
 import type { GraphErrorBody, GraphInnerError } from './wire.js';
@@ -33,12 +33,7 @@ export interface GraphRequest {
   signal?: AbortSignal;
 }
 
-export interface GraphResponse {
-  status: number;
-  /** Lower-case names. */
-  headers: ResponseHeaders;
-  body: Buffer;
-}
+export type GraphResponse = ExchangeResult;
 
 /** A response header as one string (repeated ones joined, as HTTP allows for lists). */
 export function headerOf(res: GraphResponse, name: string): string | undefined {

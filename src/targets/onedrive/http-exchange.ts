@@ -14,6 +14,7 @@ export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 export interface ExchangeResult {
   status: number;
+  /** Lower-case names. */
   headers: ResponseHeaders;
   body: Buffer;
 }
