@@ -1,6 +1,6 @@
 /**
  * Which PostgreSQL / node-postgres failures are worth retrying, and how.
- * See ../shared/runtime-notes.md: a pg.Client is never reusable after a connection error.
+ * See docs/runtime-facts.md (node-postgres): a pg.Client is never reusable after a connection error.
  */
 
 const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);

@@ -36,7 +36,7 @@ export interface TeardownReport {
 
 /**
  * The Piscina pool of one run, with the settings this design depends on (see
- * ../shared/runtime-notes.md): a fixed number of threads that never retire mid-run, idle threads
+ * docs/runtime-facts.md): a fixed number of threads that never retire mid-run, idle threads
  * that keep their event loop running, and a teardown that lets every thread close its own
  * connections before the pool is destroyed.
  */

@@ -9,7 +9,7 @@ interface Vector {
 }
 
 /**
- * The published vectors gathered in graph-notes.md, section 6. The 333-byte input is the one in
+ * The published vectors gathered in docs/graph-facts.md, section 6. The 333-byte input is the one in
  * rclone's backend/onedrive/quickxorhash/quickxorhash_test.go (its `{333, ...}` entry, base64).
  */
 const RCLONE_333_BASE64 =

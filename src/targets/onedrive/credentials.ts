@@ -37,7 +37,7 @@ type Env = NodeJS.ProcessEnv;
 
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
-/** National clouds (graph-notes §1): a token only works in the cloud that issued it. */
+/** National clouds (docs/graph-facts.md §1): a token only works in the cloud that issued it. */
 const AUTHORITY_BY_GRAPH_HOST: Readonly<Record<string, string>> = {
   'graph.microsoft.us': 'https://login.microsoftonline.us',
   'dod-graph.microsoft.us': 'https://login.microsoftonline.us',

@@ -1,7 +1,7 @@
 import type { RemoteNamer } from '../target.js';
 
 /**
- * OneDrive for Business / SharePoint naming rules (graph-notes §4). Lengths count UTF-16 code
+ * OneDrive for Business / SharePoint naming rules (docs/graph-facts.md §4). Lengths count UTF-16 code
  * units, as .NET (SharePoint) and NTFS (the sync client) do, which is never less than the
  * number of characters.
  */

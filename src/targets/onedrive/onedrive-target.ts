@@ -10,7 +10,7 @@ import { cancelUploadSession, checkChunkSize, HashingReader, uploadInSession } f
 import type { CreateFolderBody, DriveItem } from './wire.js';
 
 /**
- * SharePoint rewrites these after upload (metadata promotion; graph-notes §2, onedrive-api-docs
+ * SharePoint rewrites these after upload (metadata promotion; docs/graph-facts.md §2, onedrive-api-docs
  * #935), so the drive's size and quickXorHash legitimately differ from the bytes sent. Their
  * remote values are stored as reported instead of failing the file on every attempt.
  */
@@ -209,7 +209,7 @@ export class OneDriveTarget implements Target {
     return id;
   }
 
-  /** `fail` plus a lookup on 409 (graph-notes §3): safe when several threads race for one folder. */
+  /** `fail` plus a lookup on 409 (docs/graph-facts.md §3): safe when several threads race for one folder. */
   private async getOrCreateFolder(parentId: string, name: string, remotePath: string, inTheWay: 'skip' | 'fatal' = 'skip', stats?: RetryStats): Promise<string> {
     const body: CreateFolderBody = { name, folder: {}, '@microsoft.graph.conflictBehavior': 'fail' };
     const created = await this.client.request({ method: 'POST', to: { path: `${this.drivePath}/items/${encodeURIComponent(parentId)}/children` }, json: body, accept: [409] }, stats);

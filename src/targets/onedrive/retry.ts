@@ -1,7 +1,7 @@
 import type { ErrorKind } from '../../errors.js';
 
 /**
- * The one place that says which Graph failures are worth another try (graph-notes §5, the same
+ * The one place that says which Graph failures are worth another try (docs/graph-facts.md §5, the same
  * set as rclone's onedrive `shouldRetry`). Everything else only carries the decision out.
  */
 

@@ -6,7 +6,7 @@ import type { Pacer } from './pacer.js';
 import type { CreateUploadSessionBody, DriveItem, UploadSession, UploadSessionStatus } from './wire.js';
 
 /**
- * Resumable uploads (graph-notes §2): one session per file, chunks sent in order from one reused
+ * Resumable uploads (docs/graph-facts.md §2): one session per file, chunks sent in order from one reused
  * buffer, so memory stays at one chunk whatever the file size.
  */
 
