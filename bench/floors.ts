@@ -99,7 +99,7 @@ async function graphFloor(spec: GridSpec, o: { graphUrl: string; driveId: string
 }
 
 /**
- * The local target's file work alone: what LocalTarget does (open, read in 1 MiB pieces, write to a
+ * The local target's file work alone: what LocalDrive does (open, read in 1 MiB pieces, write to a
  * temporary name, rename into place), N at once, without hashing and without the database.
  */
 async function localFloor(spec: GridSpec, localRoot: string, concurrency: number) {

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { copyLine } from '../../src/db/copy-text.js';
+import { copyLine } from '../../src/ledger/copy-text.js';
 import { quickXorHashBase64 } from '../../src/hash/quickxorhash.js';
 import { gridDirs, gridFiles, type GridSpec } from './datasets.js';
 
@@ -13,7 +13,7 @@ import { gridDirs, gridFiles, type GridSpec } from './datasets.js';
 export interface DriveKey {
   driveId: string;
   remoteRoot: string;
-  /** 'local': item ids as LocalTarget derives them; otherwise made-up unique ids. */
+  /** 'local': item ids as LocalDrive derives them; otherwise made-up unique ids. */
   kind: 'local' | 'onedrive';
 }
 

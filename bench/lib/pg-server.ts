@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { freePort, importWithoutExitHooks } from '../../src/db/embedded.js';
+import { freePort, importWithoutExitHooks } from '../../src/ledger/embedded.js';
 
 /** Per database, what the server log showed while it was in use. */
 export interface LogCounts {

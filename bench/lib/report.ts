@@ -95,7 +95,7 @@ Everything listens on 127.0.0.1.
   (\`src/hash/quickxorhash.ts\`, same threads × tasks, 1 MiB reads); the same Graph requests
   (folders, then a PUT per small file or a session and chunk PUTs per large one) from a minimal
   keep-alive \`node:http\` client with N at once, bodies from memory (for the local target: what
-  LocalTarget does to the files, read, write to a temporary name, rename, N at once, no hashing); and one COPY of the same ledger rows into \`corporate.vmb_items\` on one connection
+  LocalDrive does to the files, read, write to a temporary name, rename, N at once, no hashing); and one COPY of the same ledger rows into \`corporate.vmb_items\` on one connection
   (for case 4 this is the seeding of the ledger).
 - Every run is checked: the CLI's JSON summary (failures, counts), the ledger's file rows and the
   child_count of every folder against its real children, and the files on the emulated drive. A

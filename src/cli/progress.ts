@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { Tally } from '../run/tally.js';
+import type { Tally } from '../run/accounting.js';
 
 export interface Progress {
   update(t: Tally): void;

@@ -1,8 +1,9 @@
-import type { RemoteNamer } from '../targets/target.js';
+import type { RemoteNamer } from '../drives/drive.js';
+import type { Code } from '../types.js';
 
 export type Placement =
   | { ok: true; corpIndex: number; /** remote names from the corp folder down, the entry itself last */ remote: string[] }
-  | { ok: false; code: string; reason: string };
+  | { ok: false; code: Code; reason: string };
 
 const MAX_CORP = 2_147_483_647;
 

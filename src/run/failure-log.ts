@@ -1,6 +1,6 @@
-import { insertFailures, type FailureRow } from '../db/statements.js';
-import type { ThreadClient } from '../db/thread-client.js';
-import type { Failure } from './tally.js';
+import { insertFailures, type FailureRow } from '../ledger/statements.js';
+import type { LedgerConnection } from '../ledger/connection.js';
+import type { FileFailure } from '../types.js';
 
 const FLUSH_EVERY = 200;
 /** The JSON summary lists this many; the ledger keeps them all. */
@@ -8,16 +8,16 @@ const SUMMARY_LIMIT = 1000;
 
 /** Every skipped or failed file of a run: kept for the summary and written to vmb_import_failures. */
 export class FailureLog {
-  readonly listed: Failure[] = [];
+  readonly listed: FileFailure[] = [];
   total = 0;
   private unsaved: FailureRow[] = [];
 
   constructor(
-    private readonly db: ThreadClient,
+    private readonly ledger: LedgerConnection,
     private readonly runId: number | null,
   ) {}
 
-  add(f: Failure): void {
+  add(f: FileFailure): void {
     this.total++;
     if (this.listed.length < SUMMARY_LIMIT) this.listed.push(f);
     if (this.runId !== null) this.unsaved.push({ sourcePath: f.path, stage: f.stage, code: f.code, message: f.reason });
@@ -30,6 +30,6 @@ export class FailureLog {
   async save(): Promise<void> {
     if (this.runId === null || this.unsaved.length === 0) return;
     const rows = this.unsaved.splice(0);
-    await this.db.run((c) => insertFailures(c, this.runId!, rows));
+    await this.ledger.run((c) => insertFailures(c, this.runId!, rows));
   }
 }

@@ -1,9 +1,10 @@
-import { databaseTarget, type DatabaseTarget } from '../db/connection-config.js';
-import { connectFailure } from '../db/connect-errors.js';
-import { startEmbeddedDatabase } from '../db/embedded.js';
-import { assertNotNewer, migrate, schemaState } from '../db/migrate.js';
-import { ThreadClient } from '../db/thread-client.js';
+import { ledgerAddress } from '../ledger/address.js';
+import { connectFailure } from '../ledger/connect-errors.js';
+import { LedgerConnection } from '../ledger/connection.js';
+import { startEmbeddedDatabase } from '../ledger/embedded.js';
+import { assertNotNewer, migrate, schemaState } from '../ledger/migrate.js';
 import type { Logger } from '../log/logger.js';
+import type { LedgerAddress } from '../types.js';
 import type { Releasers } from './releasers.js';
 
 export interface LedgerSettings {
@@ -13,12 +14,19 @@ export interface LedgerSettings {
   env: NodeJS.ProcessEnv;
 }
 
+export interface LedgerAccess {
+  /** Read-only: every transaction read-only, enforced by the server, and no migration. */
+  readOnly: boolean;
+  applicationName: string;
+}
+
 export interface OpenLedger {
-  target: DatabaseTarget;
-  /** The main thread's own client: run bookkeeping, planning lookups, failures. */
-  db: ThreadClient;
-  /** False when a dry run met a database without the schema: everything is new. */
+  address: LedgerAddress;
+  /** The main thread's own connection: run bookkeeping, planning lookups, failures. */
+  connection: LedgerConnection;
+  /** False when read-only access met a database without the current schema (nothing is recorded there yet). */
   schemaReady: boolean;
+  /** The embedded server's data directory, when no database is configured. */
   embeddedDataDir?: string;
 }
 
@@ -30,36 +38,33 @@ function configuredUrl(s: LedgerSettings): string | undefined | null {
 }
 
 /**
- * Reach the ledger: the configured database, or the embedded one. Then bring the schema up to date
- * (a dry run only checks it, read-only). Every resource opened here is registered for release.
+ * Reach the ledger: the configured database, or the embedded one. Then bring the schema up to date,
+ * or with read-only access only check it. Every resource opened here is registered for release.
  */
-export async function openLedger(s: LedgerSettings, mode: { dryRun: boolean; applicationName: string }, releasers: Releasers, log: Logger): Promise<OpenLedger> {
+export async function openLedger(s: LedgerSettings, access: LedgerAccess, releasers: Releasers, log: Logger): Promise<OpenLedger> {
   let url = configuredUrl(s);
   let embeddedDataDir: string | undefined;
   if (url === null) {
     const embedded = await startEmbeddedDatabase(s.dataDir, (line) => log.info(line));
     releasers.add('embedded PostgreSQL', () => embedded.stop());
     embeddedDataDir = embedded.dataDir;
-    log.info({ dataDir: embedded.dataDir }, embedded.started ? 'started the embedded PostgreSQL' : 'joined the embedded PostgreSQL already running');
+    log.debug({ dataDir: embedded.dataDir }, embedded.started ? 'started the embedded PostgreSQL' : 'joined the embedded PostgreSQL already running');
     url = embedded.url;
   }
-  const target = databaseTarget(url, s.env);
-  const db = new ThreadClient(target, { applicationName: mode.applicationName, readOnly: mode.dryRun });
-  releasers.add('main database client', () => db.close());
+  const address = ledgerAddress(url, s.env);
+  const connection = new LedgerConnection(address, { applicationName: access.applicationName, readOnly: access.readOnly });
+  releasers.add('main ledger connection', () => connection.close());
   try {
-    await db.run((c) => c.query('SELECT 1'), 1);
+    await connection.run((c) => c.query('SELECT 1'), 1);
   } catch (err) {
-    throw connectFailure(err, target.display);
+    throw connectFailure(err, address.display);
   }
-  if (mode.dryRun) {
-    const state = await db.run((c) => schemaState(c));
+  if (access.readOnly) {
+    const state = await connection.run((c) => schemaState(c));
     assertNotNewer(state);
-    if (state.current < state.latest) {
-      log.warn({ schemaVersion: state.current, latest: state.latest }, 'the ledger schema is not installed or not up to date; a dry run does not migrate, so every file is planned as new');
-    }
-    return { target, db, schemaReady: state.current === state.latest, embeddedDataDir };
+    return { address, connection, schemaReady: state.current === state.latest, embeddedDataDir };
   }
-  const applied = await db.run((c) => migrate(c), 1);
+  const applied = await connection.run((c) => migrate(c), 1);
   if (applied.length > 0) log.info({ versions: applied }, 'applied ledger migrations');
-  return { target, db, schemaReady: true, embeddedDataDir };
+  return { address, connection, schemaReady: true, embeddedDataDir };
 }

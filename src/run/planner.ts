@@ -1,15 +1,15 @@
-import type { LedgerEntry } from '../db/statements.js';
+import type { LedgerEntry } from '../ledger/statements.js';
 import type { WalkEntry } from '../walk/walk.js';
-import type { FileTask, FolderTask } from '../worker/protocol.js';
+import type { Code, FileTask, FolderTask } from '../types.js';
+import type { PlanAction } from './accounting.js';
 import type { CorpLayout } from './corp-layout.js';
-import type { PlanAction } from './tally.js';
 
 export type PlannedItem =
   | { action: 'upload-new' | 'upload-changed'; task: FileTask; remotePath: string }
   | { action: 'create-folder'; task: FolderTask; remotePath: string }
   | { action: 'unchanged'; path: string; isFolder: false; absPath: string; size: number; mtimeMs: number }
   | { action: 'unchanged'; path: string; isFolder: true }
-  | { action: 'skip'; path: string; isDir: boolean; code: string; reason: string }
+  | { action: 'skip'; path: string; isDir: boolean; code: Code; reason: string }
   | { action: 'defer'; path: string; reason: string };
 
 export interface PlannerOptions {

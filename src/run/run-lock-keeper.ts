@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DatabaseTarget } from '../db/connection-config.js';
-import { connectLockClient, findLockHolder, recordRunLock, tryLockRun, waitLockRun, type LockHolder, type LockSession } from '../db/run-lock.js';
+import type { LedgerAddress } from '../types.js';
+import { connectLockClient, findLockHolder, recordRunLock, tryLockRun, waitLockRun, type LockHolder, type LockSession } from '../ledger/run-lock.js';
 import type { Logger } from '../log/logger.js';
 
 /** How long a run tries to win its lock back after the lock's connection broke. */
@@ -18,7 +18,7 @@ export class RunLockKeeper {
   private closed = false;
 
   constructor(
-    private readonly database: DatabaseTarget,
+    private readonly address: LedgerAddress,
     private readonly key: bigint,
     private readonly log: Logger,
     private readonly onLost: (why: string) => void,
@@ -48,7 +48,7 @@ export class RunLockKeeper {
   }
 
   private async connect(): Promise<LockSession> {
-    const session = await connectLockClient(this.database, 'vmb-import/lock', (err) => void this.reacquire(err));
+    const session = await connectLockClient(this.address, 'vmb-import/lock', (err) => void this.reacquire(err));
     this.session = session;
     return session;
   }

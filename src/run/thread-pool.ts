@@ -1,8 +1,9 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { RunFlags } from '../limits/run-flags.js';
 import type { Logger } from '../log/logger.js';
-import type { ChannelMessage, Task, TaskResult, ThreadClosed, WorkerConfig } from '../worker/protocol.js';
+import type { ChannelMessage, Task, TaskResult, ThreadClosed, WorkerConfig } from '../types.js';
 
 /**
  * Piscina loads the task module with require() first and falls back to import(). With Node 20's
@@ -22,11 +23,13 @@ const TASK_MODULE = fileURLToPath(new URL('../../tasks/import-file.js', import.m
 
 export interface ThreadPoolOptions {
   threads: number;
-  tasksPerThread: number;
+  /** Piscina's concurrentTasksPerWorker: a thread's uploads plus the batch waiting for its commit. */
+  heldPerThread: number;
   config: WorkerConfig;
   log: Logger;
 }
 
+/** What `--json` reports of the teardown (`threads` in the summary). */
 export interface TeardownReport {
   threads: number;
   closed: number;
@@ -43,6 +46,7 @@ export interface TeardownReport {
 export class ThreadPool {
   private readonly pool: Piscina;
   private readonly channel: BroadcastChannel;
+  private readonly runFlags: RunFlags;
   private readonly closed = new Map<number, ThreadClosed>();
   private closedChanged: (() => void) | null = null;
 
@@ -52,7 +56,7 @@ export class ThreadPool {
       minThreads: options.threads,
       maxThreads: options.threads,
       idleTimeout: Infinity,
-      concurrentTasksPerWorker: options.tasksPerThread,
+      concurrentTasksPerWorker: options.heldPerThread,
       atomics: 'disabled',
       workerData: options.config,
       execArgv: WORKER_EXEC_ARGV,
@@ -67,19 +71,21 @@ export class ThreadPool {
       }
     });
     this.channel = new BroadcastChannel(options.config.channel);
+    this.runFlags = new RunFlags(options.config.runFlags);
   }
 
   run(task: Task): Promise<TaskResult> {
     return this.pool.run(task) as Promise<TaskResult>;
   }
 
-  /** Ask every thread not to begin the uploads still waiting for a slot (first signal, --max-runtime). */
+  /** Every thread, now or started later, begins no more uploads (first signal, --max-runtime). */
   stopStarting(): void {
-    this.broadcast({ type: 'drain' });
+    this.runFlags.drain();
   }
 
-  /** Ask every thread to abort its uploads in flight (second signal). */
+  /** Every thread aborts its uploads in flight (grace over, second signal). */
   abortInFlight(): void {
+    this.runFlags.abort();
     this.broadcast({ type: 'abort' });
   }
 
@@ -107,7 +113,7 @@ export class ThreadPool {
     const report = {
       threads: this.pool.threads.length,
       closed: acks.length,
-      withDatabase: acks.filter((a) => a.hadDatabase).length,
+      withDatabase: acks.filter((a) => a.hadLedger).length,
       connects: acks.reduce((n, a) => n + a.connects, 0),
     };
     if (report.closed < report.threads) this.options.log.warn(report, 'some worker threads did not confirm closing their connections');

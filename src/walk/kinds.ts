@@ -1,4 +1,5 @@
 import type { Dirent, Stats } from 'node:fs';
+import type { Code } from '../types.js';
 
 export type NodeKind = 'dir' | 'file' | 'symlink' | 'fifo' | 'socket' | 'block-device' | 'char-device' | 'other';
 
@@ -27,7 +28,7 @@ const words: Record<NodeKind, string> = {
 
 /** Why an entry is skipped: a stable `code` and a human `reason`. */
 export interface Problem {
-  code: string;
+  code: Code;
   reason: string;
 }
 

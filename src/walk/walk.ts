@@ -4,6 +4,7 @@ import path from 'node:path';
 import { compileFilter, type PathFilter } from './filters.js';
 import { describeKind, kindOf, specialSkip, type NodeKind, type Problem } from './kinds.js';
 import { decodeName, escapeNameBytes } from './names.js';
+import type { Code } from '../types.js';
 
 export interface WalkOptions {
   root: string;
@@ -18,7 +19,7 @@ export interface WalkOptions {
 export type WalkEntry =
   | { kind: 'dir'; absPath: string; relPath: string; depth: number }
   | { kind: 'file'; absPath: string; relPath: string; size: number; mtimeMs: number; dev: number; ino: number }
-  | { kind: 'skip'; absPath: string; relPath: string; isDir: boolean; code: string; reason: string };
+  | { kind: 'skip'; absPath: string; relPath: string; isDir: boolean; code: Code; reason: string };
 
 type SkipEntry = Extract<WalkEntry, { kind: 'skip' }>;
 
@@ -359,7 +360,7 @@ async function examineInFull(walker: Walker, parent: Frame, dirent: Dirent<Buffe
   }
   const isDir = kind === 'dir';
   if (!walker.filter.wanted(relPath, isDir)) return undefined;
-  const skip = (code: string, reason: string) => ({ entry: skipOf(absPath, relPath, isDir, code, reason) });
+  const skip = (code: Code, reason: string) => ({ entry: skipOf(absPath, relPath, isDir, code, reason) });
 
   if (!walker.hidden && name.startsWith('.')) return hiddenSkip(absPath, relPath, isDir);
   if (linkSkip) return skip(linkSkip.code, linkSkip.reason);
@@ -392,7 +393,7 @@ function fileOutcome(walker: Walker, absPath: string, relPath: string, stats: St
 
 /** Opens a directory whose turn has come, unless following symlinks has already led to it. */
 async function descend(walker: Walker, parent: Frame, { absPath, relPath, key }: Descent): Promise<Step> {
-  const skip = (code: string, reason: string): Step => ({ entry: skipOf(absPath, relPath, true, code, reason) });
+  const skip = (code: Code, reason: string): Step => ({ entry: skipOf(absPath, relPath, true, code, reason) });
   if (key !== undefined) {
     const ancestor = walker.onPath.get(key);
     if (ancestor !== undefined) {
@@ -481,7 +482,7 @@ const joinRel = (parentRel: string, name: string) => (parentRel === '' ? name : 
 
 const describeRel = (relPath: string) => (relPath === '' ? 'the import root' : `'${relPath}'`);
 
-const skipOf = (absPath: string, relPath: string, isDir: boolean, code: string, reason: string): SkipEntry => ({
+const skipOf = (absPath: string, relPath: string, isDir: boolean, code: Code, reason: string): SkipEntry => ({
   kind: 'skip',
   absPath,
   relPath,

@@ -1,7 +1,8 @@
-import type { ThreadClient } from '../db/thread-client.js';
-import { findFolders, insertFolder, type DriveKey } from '../db/statements.js';
-import { fatal } from '../errors.js';
-import type { Target } from '../targets/target.js';
+import type { Drive } from '../drives/drive.js';
+import { fatal } from '../errors/vmb-error.js';
+import type { LedgerConnection } from '../ledger/connection.js';
+import { findFolders, insertFolder } from '../ledger/statements.js';
+import type { DriveKey } from '../types.js';
 
 export interface FolderTally {
   foldersCreated: number;
@@ -19,8 +20,8 @@ export class FolderChain {
   private readonly ids = new Map<string, Promise<string>>();
 
   constructor(
-    private readonly db: ThreadClient,
-    private readonly target: () => Target,
+    private readonly ledger: LedgerConnection,
+    private readonly drive: () => Drive,
     private readonly key: DriveKey,
     private readonly runId: number,
   ) {}
@@ -34,7 +35,7 @@ export class FolderChain {
     const paths = folders.map((_, i) => folders.slice(0, i + 1).join('/'));
     const unknown = paths.filter((p) => !this.ids.has(p));
     if (unknown.length > 0) {
-      const lookup = this.db.run((c) => findFolders(c, this.key, unknown));
+      const lookup = this.ledger.run((c) => findFolders(c, this.key, unknown));
       for (let i = 0; i < paths.length; i++) {
         const path = paths[i];
         if (this.ids.has(path)) continue;
@@ -51,15 +52,15 @@ export class FolderChain {
   }
 
   private async create(corpIndex: number, parentId: string | null, name: string, remotePath: string, sourcePath: string | null, tally: FolderTally): Promise<string> {
-    const itemId = await this.target().ensureFolder({ parentId, name, remotePath, stats: tally });
+    const itemId = await this.drive().ensureFolder({ parentId, name, remotePath, stats: tally });
     const row = { ...this.key, corpIndex, itemId, parentItemId: parentId, name, remotePath, sourcePath, runId: this.runId };
-    const inserted = await this.db.run((c) => insertFolder(c, row));
+    const inserted = await this.ledger.run((c) => insertFolder(c, row));
     if (inserted) {
       if (!inserted.parentBumped) throw fatal('ledger-inconsistent', `parent folder of ${remotePath} has no ledger row`);
       tally.foldersCreated++;
       return inserted.itemId;
     }
-    const existing = await this.db.run((c) => findFolders(c, this.key, [remotePath]));
+    const existing = await this.ledger.run((c) => findFolders(c, this.key, [remotePath]));
     const id = existing.get(remotePath);
     if (!id) throw fatal('ledger-inconsistent', `folder ${remotePath} was neither inserted nor found`);
     return id;

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { runCli } from '../support/cli.js';
 import { freshDatabase } from '../support/database.js';
 import { tempDir } from '../support/trees.js';
-import { freePort } from '../../src/db/embedded.js';
+import { freePort } from '../../src/ledger/embedded.js';
 
 /** Exit code 2 and exactly one line on stderr that says what to fix; no stack trace. */
 function assertConfigError(r: { code: number | null; stderr: string; stdout: string }, pattern: RegExp) {

@@ -7,7 +7,7 @@ import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { historyHandlers, isHistoryCommand, registerHistoryCommands, type HistoryArgs } from '../../src/cli/commands/history.js';
-import { VmbError } from '../../src/errors.js';
+import { VmbError } from '../../src/errors/vmb-error.js';
 import { runJson } from '../support/cli.js';
 import { freshDatabase } from '../support/database.js';
 import { dumpTables } from '../support/ledger.js';

@@ -10,7 +10,7 @@ import { freshDatabase, serverUrl, withClient, withDatabase } from '../support/d
 import { runCli, type CliResult } from '../support/cli.js';
 import { makeTree, tempDir } from '../support/trees.js';
 import { dumpCorporateSchema, failureRows } from '../support/faults.js';
-import { freePort } from '../../src/db/embedded.js';
+import { freePort } from '../../src/ledger/embedded.js';
 import { startGraphEmulator } from '../support/graph-emulator/server.js';
 
 const CHUNK = 327_680;

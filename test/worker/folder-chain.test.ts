@@ -1,10 +1,10 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
-import { databaseTarget } from '../../src/db/connection-config.js';
-import { migrate } from '../../src/db/migrate.js';
-import { ThreadClient } from '../../src/db/thread-client.js';
-import { LocalTarget } from '../../src/targets/local/local-target.js';
+import { ledgerAddress } from '../../src/ledger/address.js';
+import { migrate } from '../../src/ledger/migrate.js';
+import { LedgerConnection } from '../../src/ledger/connection.js';
+import { LocalDrive } from '../../src/drives/local/local-drive.js';
 import { FolderChain } from '../../src/worker/folder-chain.js';
 import { freshDatabase, withClient } from '../support/database.js';
 import { assertChildCountsExact, items } from '../support/ledger.js';
@@ -12,14 +12,14 @@ import { tempDir } from '../support/trees.js';
 
 interface Ledger {
   url: string;
-  target: LocalTarget;
+  target: LocalDrive;
   runId: number;
 }
 
 async function freshLedger(): Promise<Ledger> {
   const db = await freshDatabase('folder_chain');
   await withClient(db.url, (c) => migrate(c));
-  const target = new LocalTarget({ kind: 'local', root: await tempDir('drive') });
+  const target = new LocalDrive({ kind: 'local', root: await tempDir('drive') });
   const runId = await withClient(db.url, async (c) => {
     const r = await c.query<{ id: string }>(
       `INSERT INTO corporate.vmb_import_runs (import_root, drive_id, remote_root, host, pid, vmb_version) VALUES ('/src', $1, $2, 'test', 1, 'test') RETURNING id`,
@@ -32,7 +32,7 @@ async function freshLedger(): Promise<Ledger> {
 
 /** A thread's folder chain on a real connection, counting the units of work it hands to it. */
 function threadChain(t: TestContext, ledger: Ledger) {
-  const client = new ThreadClient(databaseTarget(ledger.url, {}), { applicationName: 'vmb-test/folder-chain' });
+  const client = new LedgerConnection(ledgerAddress(ledger.url, {}), { applicationName: 'vmb-test/folder-chain' });
   t.after(() => client.close());
   let units = 0;
   const run = client.run.bind(client);

@@ -1,37 +1,23 @@
 import type pg from 'pg';
 import type { Argv, CommandModule } from 'yargs';
-import { query } from '../../db/sql-files.js';
-import { ExitCode, fatal } from '../../errors.js';
-import { createLogger, type Logger } from '../../log/logger.js';
+import { EXIT_CODES } from '../../errors/exit-codes.js';
+import { fatal } from '../../errors/vmb-error.js';
+import { query } from '../../ledger/sql-files.js';
+import { parseTable } from '../../options/option.js';
 import { openLedger } from '../../run/open-ledger.js';
 import { Releasers } from '../../run/releasers.js';
-import { defaultDataDir } from '../options.js';
+import { commandLogger } from '../command.js';
+import { ALL_OPTION_TABLES } from '../option-tables.js';
+import { FAILURES_OPTIONS, RUNS_OPTIONS } from './history-options.js';
+import { declareOptions } from '../yargs-options.js';
 
 /**
- * `vmb-import runs` and `vmb-import failures`: the run history kept in the ledger, read-only.
- *
- * Wiring in main.ts (the commands only parse; main dispatches on the command name, as for
- * `migrate`; a `fatal` thrown here becomes exit 2 there):
- *
- *   import { historyCommandModules, historyHandlers, isHistoryCommand } from './commands/history.js';
- *   …  .command('migrate', 'Apply the ledger migrations and exit', commonOptions)
- *      .command(historyCommandModules(commonOptions))
- *   …  if (isHistoryCommand(command)) return await historyHandlers[command](args);
- *
- * (`registerHistoryCommands(y, commonOptions)` does the same `.command(…)` for code that holds a
- * parser rather than a chain.)
+ * `vmb-import runs` and `vmb-import failures`: the run history kept in the ledger, read-only. The
+ * command modules only parse; main.ts dispatches on the command name through `historyHandlers`.
  */
 
-export interface HistoryArgs {
-  databaseUrl?: string;
-  dataDir?: string;
-  json?: boolean;
-  limit?: string | number;
-  run?: string | number;
-  logLevel?: string;
-  logFile?: string;
-  quiet?: boolean;
-}
+/** The arguments yargs hands a history command (values as typed; the option tables check them). */
+export type HistoryArgs = Readonly<Record<string, unknown>>;
 
 export interface HistoryIo {
   /** Where the table or JSON goes (default: stdout). */
@@ -39,43 +25,22 @@ export interface HistoryIo {
   env: NodeJS.ProcessEnv;
 }
 
-type Builder = (y: Argv) => Argv<any>;
-
-/** The options the history commands need when main.ts's `commonOptions` is not passed in. */
-export function historyCommonOptions(y: Argv): Argv<any> {
-  return y
-    .option('database-url', { type: 'string', describe: 'PostgreSQL URL of the ledger (also DATABASE_URL). Default: the embedded PostgreSQL in --data-dir', group: 'Ledger:' })
-    .option('data-dir', { type: 'string', describe: `Where the embedded PostgreSQL lives (default ${defaultDataDir()})`, group: 'Ledger:' })
-    .option('json', { type: 'boolean', default: false, describe: 'Print a JSON array on stdout instead of a table', group: 'Output:' })
-    .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], describe: 'Log level', group: 'Output:' })
-    .option('log-file', { type: 'string', describe: 'Write JSON log lines to this file instead of stderr', group: 'Output:' })
-    .option('quiet', { type: 'boolean', default: false, describe: 'Log only errors', group: 'Output:' });
-}
-
 /** The two command modules; they parse only (main.ts dispatches through `historyHandlers`). */
-export function historyCommandModules(common: Builder = historyCommonOptions): CommandModule[] {
+export function historyCommandModules(): CommandModule[] {
   return [
-    {
-      command: 'runs',
-      describe: 'List recent runs, newest first',
-      builder: (y) => common(y).option('limit', { type: 'string', describe: 'How many runs (default 20; 0: all)', group: 'Runs:' }),
-      handler: () => undefined,
-    },
+    { command: 'runs', describe: 'List recent runs, newest first', builder: (y) => declareOptions(y, RUNS_OPTIONS), handler: () => undefined },
     {
       command: 'failures',
       describe: 'List the failures of a run (default: the most recent run)',
-      builder: (y) =>
-        common(y)
-          .option('run', { type: 'string', describe: 'Run id (default: the most recent run)', group: 'Failures:' })
-          .option('limit', { type: 'string', describe: 'How many failures (default 100; 0: all)', group: 'Failures:' }),
+      builder: (y) => declareOptions(y, FAILURES_OPTIONS),
       handler: () => undefined,
     },
   ];
 }
 
-/** Adds `runs` and `failures` to the parser; pass main.ts's `commonOptions` as `common`. */
-export function registerHistoryCommands(y: Argv, common: Builder = historyCommonOptions): Argv {
-  return y.command(historyCommandModules(common));
+/** Adds `runs` and `failures` to the parser. */
+export function registerHistoryCommands(y: Argv): Argv {
+  return y.command(historyCommandModules());
 }
 
 export const historyHandlers = {
@@ -177,11 +142,11 @@ export interface FailureJson {
 const COUNT_KEYS = ['seen', 'uploaded', 'unchanged', 'skipped', 'failed', 'deferred', 'bytesUploaded', 'foldersCreated', 'retries'] as const;
 
 export async function runsCommand(a: HistoryArgs, io: Partial<HistoryIo> = {}): Promise<number> {
-  const limit = limitOption(a.limit, 20);
-  return withHistory(a, io, 'runs', async (c, out) => {
-    const rows = (await runHistoryExists(c)) ? await listRuns(c, limit) : [];
+  const o = parseTable(RUNS_OPTIONS, a, io.env ?? process.env);
+  return withHistory(o, io, 'runs', async (c, out) => {
+    const rows = (await runHistoryExists(c)) ? await listRuns(c, o.limit || null) : [];
     const runs = rows.map(runJson);
-    if (a.json) return out(JSON.stringify(runs) + '\n');
+    if (o.json) return out(JSON.stringify(runs) + '\n');
     if (runs.length === 0) return out('no runs recorded yet\n');
     const table = runs.map((r) => [
       String(r.id),
@@ -201,15 +166,15 @@ export async function runsCommand(a: HistoryArgs, io: Partial<HistoryIo> = {}): 
 }
 
 export async function failuresCommand(a: HistoryArgs, io: Partial<HistoryIo> = {}): Promise<number> {
-  const limit = limitOption(a.limit, 100);
-  const wanted = a.run === undefined ? null : runOption(a.run);
-  return withHistory(a, io, 'failures', async (c, out) => {
+  const o = parseTable(FAILURES_OPTIONS, a, io.env ?? process.env);
+  const wanted = o.run ?? null;
+  return withHistory(o, io, 'failures', async (c, out) => {
     const run = (await runHistoryExists(c)) ? await findRun(c, wanted) : null;
     if (!run) {
       if (wanted !== null) throw fatal('no-such-run', `run ${wanted} is not in the ledger (vmb-import runs lists them)`);
-      return out(a.json ? '[]\n' : 'no runs recorded yet\n');
+      return out(o.json ? '[]\n' : 'no runs recorded yet\n');
     }
-    const rows = await listRunFailures(c, run.id, limit);
+    const rows = await listRunFailures(c, run.id, o.limit || null);
     const failures: FailureJson[] = rows.map((f) => ({
       runId: run.id,
       path: f.source_path,
@@ -218,7 +183,7 @@ export async function failuresCommand(a: HistoryArgs, io: Partial<HistoryIo> = {
       reason: f.message,
       recordedAt: f.created_at.toISOString(),
     }));
-    if (a.json) return out(JSON.stringify(failures) + '\n');
+    if (o.json) return out(JSON.stringify(failures) + '\n');
     const head = `run ${run.id} (${run.status}, started ${formatTime(run.startedAt)})`;
     if (failures.length === 0) return out(`${head}: no failures recorded\n`);
     const total = Number(rows[0].total);
@@ -230,26 +195,23 @@ export async function failuresCommand(a: HistoryArgs, io: Partial<HistoryIo> = {
 }
 
 /** Open the ledger read-only, run `work`, close everything; a missing schema reads as no runs. */
-async function withHistory(a: HistoryArgs, io: Partial<HistoryIo>, command: HistoryCommand, work: (c: pg.Client, out: (text: string) => Promise<void>) => Promise<void>): Promise<number> {
+async function withHistory(
+  o: ReturnType<typeof parseTable<typeof RUNS_OPTIONS>>,
+  io: Partial<HistoryIo>,
+  command: HistoryCommand,
+  work: (c: pg.Client, out: (text: string) => Promise<void>) => Promise<void>,
+): Promise<number> {
   const env = io.env ?? process.env;
   const out = async (text: string) => {
     if (io.out) await io.out(text);
     else await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
   };
-  const log = createLogger({ level: a.logLevel ?? 'info', file: a.logFile, quiet: a.quiet });
+  const log = commandLogger(o, { env, out, known: ALL_OPTION_TABLES });
   const releasers = new Releasers();
   try {
-    // openLedger's notes (embedded server started, "a dry run does not migrate") are about imports;
-    // here only its errors matter unless the user asked for debug output.
-    const ledgerLog: Logger = log.isLevelEnabled('debug') ? log : log.child({ command }, { level: log.isLevelEnabled('error') ? 'error' : 'fatal' });
-    const ledger = await openLedger(
-      { databaseUrl: a.databaseUrl ?? env.DATABASE_URL, dataDir: a.dataDir ?? defaultDataDir(), env },
-      { dryRun: true, applicationName: `vmb-import/${command}` },
-      releasers,
-      ledgerLog,
-    );
-    await ledger.db.run((c) => work(c, out), 1);
-    return ExitCode.ok;
+    const ledger = await openLedger({ databaseUrl: o.databaseUrl, dataDir: o.dataDir, env }, { readOnly: true, applicationName: `vmb-import/${command}` }, releasers, log);
+    await ledger.connection.run((c) => work(c, out), 1);
+    return EXIT_CODES.ok.code;
   } finally {
     await releasers.releaseAll((name, err) => log.warn({ step: name, err: (err as Error)?.message }, 'clean-up step failed'));
   }
@@ -286,27 +248,6 @@ function runJson(r: RunListRow): RunJson {
 
 // ---------------------------------------------------------------------------------------------
 // Options and formatting
-
-function wholeNumber(name: string, value: unknown, min: number, max: number): number {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw fatal('config-option', `--${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
-  }
-  return n;
-}
-
-function runOption(value: unknown): number {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw fatal('config-option', `--run must be a run id, a whole number from 1 (got ${JSON.stringify(value)}); vmb-import runs lists them`);
-  return n;
-}
-
-/** --limit: null means no limit (0). */
-function limitOption(value: unknown, fallback: number): number | null {
-  if (value === undefined) return fallback;
-  const n = wholeNumber('limit', value, 0, 1_000_000);
-  return n === 0 ? null : n;
-}
 
 /** One table cell on one line: control characters (a newline in a file name) shown escaped. */
 const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);

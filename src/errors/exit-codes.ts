@@ -1,0 +1,15 @@
+/**
+ * Process exit codes, each with what it tells cron or systemd: the table behind `--help`'s
+ * epilogue and the README's exit-code table (test/docs/readme-tables.test.ts holds the README to it).
+ */
+export const EXIT_CODES = {
+  ok: { code: 0, meaning: 'every file imported, unchanged, skipped by rule or deferred' },
+  someFilesFailed: { code: 1, meaning: 'some files failed (the others are imported and recorded), or an after-upload action failed' },
+  config: { code: 2, meaning: 'usage or configuration error: one line on stderr saying what to fix, no stack trace' },
+  software: { code: 70, meaning: 'a bug (EX_SOFTWARE): one line on stderr, the stack in the log' },
+  locked: { code: 75, meaning: 'another run holds the lock for this root and target (the line names its run id, host, pid and start)' },
+  sigint: { code: 130, meaning: 'interrupted by SIGINT (the run is `interrupted`)' },
+  sigterm: { code: 143, meaning: 'interrupted by SIGTERM (the run is `interrupted`)' },
+} as const;
+
+

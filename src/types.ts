@@ -1,0 +1,157 @@
+import type { Code, ErrorKind, Stage } from './errors/codes.js';
+
+/**
+ * The plain types every layer shares: what crosses between the main thread and the worker
+ * threads (configuration, tasks, results, channel messages) and the words of a run. Plain data
+ * only: no connection, client, agent or stream is ever one of these, so each can be posted to
+ * another thread or stored. This module imports nothing but the error vocabulary.
+ */
+
+export type { Code, ErrorKind, Stage };
+
+/** Which drive and remote root a ledger row belongs to, as stored in `vmb_items`. */
+export interface DriveKey {
+  driveId: string;
+  remoteRoot: string;
+}
+
+/** How to reach the ledger (src/ledger/address.ts makes it): a connection string, or the PG* variables when absent. */
+export interface LedgerAddress {
+  /** Connection URL, already rewritten to libpq's sslmode meaning. */
+  connectionString?: string;
+  /** For messages: the URL with its password replaced. */
+  display: string;
+}
+
+/** `keep` leaves the file; `delete` removes it; `move` moves it below `dir`, keeping its relative path. */
+export type AfterUpload = { kind: 'keep' } | { kind: 'delete' } | { kind: 'move'; dir: string };
+
+/** How a worker thread builds its own drive. */
+export type DriveConfig = LocalDriveConfig | OneDriveConfig;
+
+export interface LocalDriveConfig {
+  kind: 'local';
+  /** Absolute directory the drive lives in. */
+  root: string;
+}
+
+export interface OneDriveConfig {
+  kind: 'onedrive';
+  driveId: string;
+  remoteRoot: string;
+  graphUrl: string;
+  authorityHost?: string;
+  chunkSize: number;
+  simpleUploadMax: number;
+  retries: number;
+  /** Per-request idle timeout in ms. */
+  requestTimeoutMs: number;
+  /**
+   * Upload buffers this thread may hold at once (at least one chunk). Uploads beyond it wait for a
+   * buffer, which bounds memory however many large files are in flight.
+   */
+  bufferBytes: number;
+  /**
+   * Shared between all threads (plain memory, not a connection): the pool-wide Retry-After hold,
+   * see src/drives/onedrive/pacer.ts.
+   */
+  pacerBuffer: SharedArrayBuffer;
+  /**
+   * Static bearer token (VMB_GRAPH_TOKEN) when given; otherwise credentials come from the standard
+   * AZURE_* environment variables inside each thread.
+   */
+  staticToken?: string;
+}
+
+/** Given once to every worker thread as Piscina `workerData`. */
+export interface WorkerConfig {
+  runId: number;
+  ledger: LedgerAddress;
+  drive: DriveConfig;
+  /** `application_name` of every worker connection, so the server side can be inspected. */
+  applicationName: string;
+  /** --tasks-per-thread: uploads one thread runs at once; finished ones wait for their commit apart. */
+  tasksPerThread: number;
+  /** --batch-size: most rows merged in one transaction. */
+  batchSize: number;
+  /** --follow-symlinks: a file is opened through links, otherwise never. */
+  followSymlinks: boolean;
+  /** The run's stop state in shared memory (src/limits/run-flags.ts): draining, aborting. */
+  runFlags: SharedArrayBuffer;
+  /** BroadcastChannel name for run-wide messages to every thread (abort, close). */
+  channel: string;
+}
+
+/** One file to read, upload and record. */
+export interface FileTask {
+  kind: 'file';
+  absPath: string;
+  /** Path below the import root, for reports and `source_path`. */
+  sourcePath: string;
+  corpIndex: number;
+  /** Remote names of the folders from the corp folder down to the file's parent, e.g. ['1042', '2026']. */
+  folders: string[];
+  name: string;
+  size: number;
+  mtimeMs: number;
+  /**
+   * --checksum: the ledger's hash of this file. The thread hashes the file first and uploads only
+   * when the content differs.
+   */
+  expectLocalHash?: string;
+}
+
+/** One folder to create even if no file below it needs it (empty directories). */
+export interface FolderTask {
+  kind: 'folder';
+  sourcePath: string;
+  corpIndex: number;
+  /** Remote names from the corp folder down to this folder itself. */
+  folders: string[];
+}
+
+export type Task = FileTask | FolderTask;
+
+/** The file as it was read for its upload: what its row records and what --after-upload checks. */
+export interface ReadSource {
+  size: number;
+  mtimeMs: number;
+}
+
+/** What became of one task. */
+export type TaskOutcome =
+  | { status: 'uploaded'; bytes: number; itemId: string; source: ReadSource }
+  /** --checksum found the content unchanged: nothing was uploaded. */
+  | { status: 'unchanged'; source: ReadSource }
+  | { status: 'folder'; itemId: string }
+  /** The run was stopping before this file's upload began: left for the next run, not a failure. */
+  | { status: 'not-started' }
+  | { status: 'failed'; stage: Stage; code: Code; kind: ErrorKind; message: string; stack?: string };
+
+/** What a thread reports for one task; requests retried and folders created count whatever the outcome. */
+export type TaskResult = TaskOutcome & { retries: number; foldersCreated: number };
+
+/** Main → threads, on the BroadcastChannel. */
+export type ChannelMessage = { type: 'abort' } | { type: 'close' };
+
+/** Thread → main, through `parentPort` (Piscina re-emits it as the pool's 'message' event). */
+export interface ThreadClosed {
+  type: 'vmb:closed';
+  threadId: number;
+  /** Whether this thread had opened a ledger connection. */
+  hadLedger: boolean;
+  connects: number;
+}
+
+/** A file or folder the run skipped or failed, as the summary lists it and `vmb_import_failures` keeps it. */
+export interface FileFailure {
+  path: string;
+  stage: Stage;
+  code: Code;
+  reason: string;
+}
+
+/** Why a run stopped before the walk ended. */
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'max-runtime' | 'lock-lost' | 'fatal-error';
+
+export type RunStatus = 'succeeded' | 'failed' | 'partial' | 'interrupted';
