@@ -1,9 +1,9 @@
 import { fmt } from './results.js';
 
 /**
- * One unit of work per case and target (and data set, for case 4). Round 0 is everything (the whole
- * sweep, the reference, the floors); later rounds repeat what the targets are judged on (the
- * default thread count, the floors of cases 1 and 3, the no-op runs), while the time budget allows.
+ * A piece of a case that runs in rounds (a case plans one or more per target). Round 0 measures
+ * everything the unit has; later rounds repeat only what the targets are judged on (the unit
+ * decides what, from the round number), while the time budget allows.
  */
 export interface Unit {
   name: string;
