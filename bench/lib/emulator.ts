@@ -1,11 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-let MAIN = fileURLToPath(new URL('../emulator-main.js', import.meta.url));
+/** This build's emulator; run.ts and ab.ts pass the one of the build they measure instead. */
+const OWN_MAIN = fileURLToPath(new URL('../emulator-main.js', import.meta.url));
 
-/** Run the emulator from another copy of the build (see the snapshot in run.ts). */
-export function setEmulatorMain(file: string): void {
-  MAIN = file;
+/** The emulator's entry point in a built checkout or a copy of one (`app` holds dist/). */
+export function emulatorMainIn(app: string): string {
+  return path.join(app, 'dist', 'bench', 'emulator-main.js');
 }
 
 export interface EmulatorStats {
@@ -26,9 +28,12 @@ export interface EmulatorProcess {
   close(): Promise<void>;
 }
 
-/** A fresh Graph emulator in a child process (an empty drive), with `latencyMs` on every request. */
-export async function startEmulator(latencyMs: number): Promise<EmulatorProcess> {
-  const child: ChildProcess = fork(MAIN, [String(latencyMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/**
+ * A fresh Graph emulator in a child process (an empty drive), with `latencyMs` on every request,
+ * started from `main` (default: this build's).
+ */
+export async function startEmulator(latencyMs: number, main: string = OWN_MAIN): Promise<EmulatorProcess> {
+  const child: ChildProcess = fork(main, [String(latencyMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<{ url: string; token: string; driveId: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the Graph emulator did not start in 20 s')), 20_000);
     child.once('message', (m: { type: string; url: string; token: string; driveId: string }) => {

@@ -19,20 +19,6 @@ export interface Measured {
 }
 
 const TIME = '/usr/bin/time';
-
-/** Process groups of the measured children still running, for `killMeasured` on Ctrl-C. */
-const running = new Set<number>();
-
-/** Kill every measured child still running (each has its own process group). */
-export function killMeasured(): void {
-  for (const pid of running) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-}
 const haveTime = existsSync(TIME);
 
 export interface MeasureOptions {
@@ -41,13 +27,16 @@ export interface MeasureOptions {
   timeoutMs: number;
   /** Keep at most this much of stdout/stderr (the tail), so a chatty child cannot fill memory. */
   maxOutput?: number;
+  /** Aborted on Ctrl-C: the child's process group is killed at once (the benchmark is cleaning up). */
+  signal?: AbortSignal;
 }
 
 /**
  * Runs `cmd args` to its end and measures it from outside: wall time from spawn to exit, peak RSS
  * and CPU time through `/usr/bin/time -v` (its ru_maxrss covers every thread of the child, since
  * threads share one process), or, without /usr/bin/time, by polling VmHWM in /proc/<pid>/status.
- * The child gets its own process group and is killed with it when the timeout passes.
+ * The child gets its own process group and is killed with it when the timeout passes or `signal`
+ * is aborted.
  */
 export function runMeasured(cmd: string, args: string[], o: MeasureOptions): Promise<Measured> {
   const timeFile = path.join(os.tmpdir(), `vmb-bench-time-${randomBytes(6).toString('hex')}.txt`);
@@ -55,7 +44,15 @@ export function runMeasured(cmd: string, args: string[], o: MeasureOptions): Pro
   const maxOutput = o.maxOutput ?? 4 * 1024 * 1024;
   const started = performance.now();
   const child = spawn(argv[0], argv.slice(1), { env: o.env ?? process.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  if (child.pid) running.add(child.pid);
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  };
+  o.signal?.addEventListener('abort', killGroup, { once: true });
+  if (o.signal?.aborted) killGroup();
   // A spawn failure is reported through 'close' (code null) below.
   child.on('error', () => undefined);
   let stdout = '';
@@ -82,16 +79,12 @@ export function runMeasured(cmd: string, args: string[], o: MeasureOptions): Pro
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
+    killGroup();
   }, o.timeoutMs);
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       const wallMs = performance.now() - started;
-      if (child.pid) running.delete(child.pid);
+      o.signal?.removeEventListener('abort', killGroup);
       clearTimeout(timer);
       if (poll) clearInterval(poll);
       let peakRssMb: number | null = hwmKb > 0 ? hwmKb / 1024 : null;

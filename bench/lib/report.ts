@@ -1,3 +1,4 @@
+import type { BenchSets } from './bench-sets.js';
 import type { GridSpec } from './datasets.js';
 import { dirCount, fileCount } from './datasets.js';
 import { fmt, summarize, type Row, type Summary } from './results.js';
@@ -9,7 +10,7 @@ export interface Report {
   machine: { nproc: number; memoryGiB: number; cpu: string; node: string; os: string; commit: string };
   postgres: string;
   options: { runs: number; threads: number; tasks: number; sweep: number[]; latencyMs: number; chunkSize: number; simpleMax: number; targets: string[]; cases: number[] };
-  sets: Record<'small' | 'large' | 'million' | 'noop20k', GridSpec>;
+  sets: Readonly<BenchSets>;
   rows: Row[];
   notes: string[];
   totalMs: number;
@@ -29,7 +30,7 @@ never enforced.
 npm run bench                              # full run: 3 runs per measurement, ~15 min on an idle 2-core machine (capped at 30)
 npm run bench -- --quick                   # smoke check: 1 run, small data sets, a few minutes
 npm run bench -- --cases 1,4               # only some cases
-npm run bench -- --target local            # local target (default: onedrive when the CLI offers it)
+npm run bench -- --target local            # local target (default: onedrive)
 npm run bench -- --target local,onedrive   # both, one after the other
 \`\`\`
 
@@ -42,7 +43,7 @@ Everything listens on 127.0.0.1.
 |---|---|---|
 | \`--quick\` | off | 1 run, 2,000 small files, 4 large, 50,000 / 2,000 empty ones, reference on 500 files |
 | \`--cases 1,2,3,4\` | all | which cases |
-| \`--target local,onedrive\` | onedrive if \`--help\` lists it, else local | case 2 needs onedrive |
+| \`--target local,onedrive\` | onedrive | case 2 needs onedrive |
 | \`--runs N\` | 3 (quick: 1) | runs of what the targets are judged on (default thread count, floors, no-op runs) |
 | \`--budget-min M\` | 30 (quick: none) | every measurement runs once; repeats only while they fit in M minutes |
 | \`--sweep 1,2,4,6,8\`, \`--sweep-runs N\` | 1,2,4,6,8; 1 | threads tried in cases 1 and 2, and runs of the non-default points |
@@ -180,7 +181,7 @@ function resultsTable(rows: Row[]): string[] {
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const problems: string[] = [];
-  for (const caseId of [1, 2, 3, 4]) {
+  for (const caseId of [...new Set(rows.map((x) => x.caseId))].sort((a, b) => a - b)) {
     for (const row of rows.filter((x) => x.caseId === caseId)) {
       const s = summarize(row);
       const mark = s.problems.length ? ` (!${problems.length + 1})` : '';

@@ -1,5 +1,8 @@
 /** What the benchmark keeps of each measurement, and the arithmetic on it. */
 
+/** Where the files go: a folder on this machine, or OneDrive through the Graph emulator. */
+export type TargetKind = 'local' | 'onedrive';
+
 export type RowKind = 'importer' | 'reference' | 'floor-hash' | 'floor-target' | 'floor-copy';
 
 export interface Sample {
@@ -31,7 +34,7 @@ export interface Sample {
 
 export interface Row {
   caseId: number;
-  target: 'local' | 'onedrive';
+  target: TargetKind;
   kind: RowKind;
   label: string;
   threads?: number;
