@@ -77,11 +77,11 @@ test('two imports sharing a data dir both record every file when the one that st
   const filesB = await makeTree(srcB, { corps: [2], folders: ['', 'y', 'y/z'], filesPerFolder: 20 });
 
   // SIGSTOP and SIGCONT put the runs in the order under test, whatever the machine's speed: A starts
-  // the server, B joins it, A ends while B still has every file to write.
+  // the server, B joins it and starts its run, A ends while B still has every file to write.
   const a = await startUntil(importArgs(srcA, data), /started the embedded PostgreSQL/);
   a.child.kill('SIGSTOP');
   const server = (await postmasterPid(data))!;
-  const b = await startUntil(importArgs(srcB, data), /joined the embedded PostgreSQL/);
+  const b = await startUntil(importArgs(srcB, data), /joined the embedded PostgreSQL[^]*import started/);
   b.child.kill('SIGSTOP');
   a.child.kill('SIGCONT');
   const endA = await a.done;
