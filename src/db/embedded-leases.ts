@@ -25,7 +25,7 @@ interface LeaseContent {
 }
 
 const MUTEX_STALE_MS = 10_000;
-/** The mutex is held across initdb or a pg_ctl start/stop (each waits up to 60 s); waiting twice that is patient enough. */
+/** The mutex is held across initdb and a pg_ctl start or stop (pg_ctl gives up after 60 s); two minutes outlasts any of them. */
 const MUTEX_WAIT = { retries: 600, factor: 1, minTimeout: 200, maxTimeout: 200, randomize: true };
 
 /**
