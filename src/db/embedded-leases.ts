@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { fatal } from '../errors.js';
 
 /**
@@ -36,6 +35,9 @@ const MUTEX_WAIT = { retries: 600, factor: 1, minTimeout: 200, maxTimeout: 200, 
  */
 export async function whileDeciding<T>(dataDir: string, warn: (line: string) => void, decide: () => Promise<T>): Promise<T> {
   const lockPath = path.join(dataDir, 'postgres.lock');
+  // Loaded here, not at start-up: with it come graceful-fs (which wraps fs.close for the whole
+  // process) and signal-exit, which a run against a configured database has no use for.
+  const { default: lockfile } = await import('proper-lockfile');
   let unlock: () => Promise<void>;
   try {
     unlock = await lockfile.lock(dataDir, {
