@@ -45,8 +45,8 @@ export async function openLedger(s: LedgerSettings, access: LedgerAccess, releas
   let url = configuredUrl(s);
   let embeddedDataDir: string | undefined;
   if (url === null) {
-    const embedded = await startEmbeddedDatabase(s.dataDir, (line) => log.info(line));
-    releasers.add('embedded PostgreSQL', () => embedded.stop());
+    const embedded = await startEmbeddedDatabase(s.dataDir, log);
+    releasers.add('embedded PostgreSQL', () => embedded.leave());
     embeddedDataDir = embedded.dataDir;
     log.debug({ dataDir: embedded.dataDir }, embedded.started ? 'started the embedded PostgreSQL' : 'joined the embedded PostgreSQL already running');
     url = embedded.url;
