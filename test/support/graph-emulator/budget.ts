@@ -202,7 +202,7 @@ export class Budget implements BudgetControls {
   }
 
   configure(options: BudgetOptions): void {
-    const config: BudgetConfig = { ...DEFAULTS, ...definedOnly(options) } as BudgetConfig;
+    const config = { units: options.units, ...DEFAULTS, ...definedOnly(options) } as BudgetConfig;
     checkConfig(config);
     const at = this.clock();
     this.config = config;

@@ -4,8 +4,9 @@
  *
  * - No token: a full enumeration of every item, the root first, parents before children.
  *   `token=latest`: no items, only a deltaLink. A token from a deltaLink: every item changed since
- *   (latest state only), with the folders above each change (their childCount changed; a request
- *   header `deltaExcludeParent` leaves them out, as the reference says), then deleted items.
+ *   (latest state only), with the folders that gained or lost children and the folders above every
+ *   change (a request header `deltaExcludeParent` leaves these parents out, as the reference
+ *   says), parents before children; then the deleted items.
  * - Pages end in `@odata.nextLink` until the last, which carries `@odata.deltaLink`. A feed is
  *   fixed when its first page is asked for; each page shows its items as they are when that page is
  *   served, so an item changed mid-feed shows its newest state, and shows up again next time.
@@ -135,17 +136,16 @@ export class DeltaFeed implements DeltaControls {
     return ids;
   }
 
-  /** Items changed after `since`, the folders above them unless excluded, parents first; then the deleted. */
+  /** Items changed after `since`, their parents unless excluded, parents first; then the deleted. */
   private changedEntries(since: number, excludeParents: boolean): string[] {
-    const shown = new Set<DriveNode>(this.drive.changedSince(since));
-    const deleted = this.drive.deletedSince(since);
+    const changed = this.drive.changedSince(since, !excludeParents);
+    const shown = new Set<DriveNode>(changed);
     if (!excludeParents) {
-      const addAncestors = (from: DriveNode | null | undefined) => {
-        for (let n = from; n !== null && n !== undefined && !shown.has(n); n = n.parent) shown.add(n);
-      };
-      for (const node of [...shown]) addAncestors(node.parent);
-      for (const tombstone of deleted) addAncestors(this.drive.get(tombstone.parentId));
+      for (const node of changed) {
+        for (let n = node.parent; n !== null && !shown.has(n); n = n.parent) shown.add(n);
+      }
     }
+    const deleted = this.drive.deletedSince(since);
     const depth = new Map<DriveNode, number>();
     for (const node of shown) {
       let d = 0;

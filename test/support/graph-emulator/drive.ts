@@ -3,8 +3,8 @@
  * (replacing content, renaming and moving keep the item id, names clash case-insensitively), the
  * driveItem JSON views, and a change sequence for the delta feed: every create, content
  * replacement, rename, move and delete stamps the item with the next number (moving a folder
- * stamps the folder only, as its descendants do not show up in delta), and deleted items leave a
- * tombstone.
+ * stamps the folder only, as its descendants do not show up in delta), a folder whose children
+ * come or go is stamped separately (its childCount changed), and deleted items leave a tombstone.
  */
 import { randomBytes } from 'node:crypto';
 import { QuickXorHash } from '../../../src/hash/quickxorhash.js';
@@ -63,6 +63,8 @@ export interface DriveNode {
   version: number;
   /** The drive's change sequence when this item last changed. */
   changeSeq: number;
+  /** Folders: the change sequence when a child last arrived or left. */
+  childrenSeq: number;
 }
 
 /** What is left of a deleted item, for the delta feed. */
@@ -223,15 +225,17 @@ export class Drive {
       }
     }
     const now = Date.now();
+    const seq = ++this.changes;
     from.children?.delete(node.name.toLowerCase());
     this.addSize(from, -node.size);
     from.modified = now;
+    from.childrenSeq = seq;
     node.name = name;
     this.attach(parent, node);
     this.addSize(parent, node.size);
     node.modified = now;
     node.version++;
-    node.changeSeq = ++this.changes;
+    node.changeSeq = seq;
   }
 
   /** Deletes `node` and everything below it; each leaves a tombstone. */
@@ -247,6 +251,7 @@ export class Drive {
       for (const child of n.children?.values() ?? []) bury(child, n.id);
     };
     bury(node, parent.id);
+    parent.childrenSeq = this.changes;
   }
 
   /** The last change sequence handed out. */
@@ -258,10 +263,13 @@ export class Drive {
     return this.tombstones.get(id);
   }
 
-  /** Live items (the root included) changed after `seq`, in no particular order. */
-  changedSince(seq: number): DriveNode[] {
+  /**
+   * Live items (the root included) changed after `seq`, and with `withFolders` also the folders
+   * whose children came or went since; in no particular order.
+   */
+  changedSince(seq: number, withFolders: boolean): DriveNode[] {
     const out: DriveNode[] = [];
-    for (const node of this.byId.values()) if (node.changeSeq > seq) out.push(node);
+    for (const node of this.byId.values()) if (node.changeSeq > seq || (withFolders && node.childrenSeq > seq)) out.push(node);
     return out;
   }
 
@@ -409,6 +417,7 @@ export class Drive {
       guid: `${this.tag.slice(0, 8)}-${this.tag.slice(8, 12)}-${hex.slice(0, 4)}-${hex.slice(4, 8)}-${hex.slice(8)}`,
       version: 1,
       changeSeq: ++this.changes,
+      childrenSeq: 0,
     };
     this.byId.set(node.id, node);
     return node;
@@ -417,6 +426,7 @@ export class Drive {
   private attach(parent: DriveNode, node: DriveNode): void {
     parent.children?.set(node.name.toLowerCase(), node);
     parent.modified = Date.now();
+    parent.childrenSeq = this.changes;
     node.parent = parent;
   }
 
