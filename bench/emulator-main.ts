@@ -3,20 +3,42 @@
  * not share an event loop with the harness or a floor client. It keeps no file bytes
  * (`storeContent: false`: only sizes and hashes) and records requests only to count them.
  *
- * Parent → child messages: { type: 'latency', ms }, { type: 'stats' }, { type: 'close' }.
- * Child → parent: { type: 'ready', url, token, driveId } once listening, and
- * { type: 'stats', files, folders, bytes, requests, failed, failures, byMethod } in answer to 'stats'.
+ * Parent → child messages: { type: 'latency', ms }, { type: 'stats' }, { type: 'close' },
+ * { type: 'budget', units, windowMs?, ...BudgetOptions } (a fresh budget; no answer) and
+ * { type: 'budget', off: true } (no budget; no answer).
+ * Child → parent: { type: 'ready', url, token, driveId, statsUrl } once listening, and
+ * { type: 'stats', files, folders, bytes, requests, failed, failures, byMethod, budget } in answer
+ * to 'stats' (`budget`: the emulator's BudgetStats, RU counted even with no budget configured).
+ * A bad budget is a harness bug: it is reported on stderr and the child exits with 2.
  */
 import { startGraphEmulator } from '../test/support/graph-emulator/server.js';
+import type { BudgetOptions } from '../test/support/graph-emulator/server.js';
 
 const latencyMs = Number(process.argv[2] ?? '0');
 const emulator = await startGraphEmulator({ storeContent: false, recordRequests: true, driveId: 'drive-bench', token: 'bench-token' });
 emulator.faults.latencyMs = latencyMs;
 
-type Message = { type: 'latency'; ms: number } | { type: 'stats' } | { type: 'close' };
+type Message =
+  | { type: 'latency'; ms: number }
+  | { type: 'stats' }
+  | { type: 'close' }
+  | ({ type: 'budget'; off?: undefined } & BudgetOptions)
+  | { type: 'budget'; off: true };
+
+function applyBudget(m: Extract<Message, { type: 'budget' }>): void {
+  if (m.off === true) return emulator.budget.off();
+  const { type: _type, off: _off, ...options } = m;
+  try {
+    emulator.budget.configure(options);
+  } catch (error) {
+    console.error(`emulator-main: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  }
+}
 
 process.on('message', (m: Message) => {
   if (m.type === 'latency') emulator.faults.latencyMs = m.ms;
+  else if (m.type === 'budget') applyBudget(m);
   else if (m.type === 'stats') {
     const items = emulator.items();
     const requests = emulator.requests();
@@ -44,10 +66,11 @@ process.on('message', (m: Message) => {
       failed,
       failures,
       byMethod,
+      budget: emulator.budget.stats(),
     });
   } else if (m.type === 'close') {
     void emulator.close().then(() => process.exit(0));
   }
 });
 process.on('disconnect', () => void emulator.close().then(() => process.exit(0)));
-process.send!({ type: 'ready', url: emulator.url, token: emulator.token, driveId: emulator.driveId });
+process.send!({ type: 'ready', url: emulator.url, token: emulator.token, driveId: emulator.driveId, statsUrl: emulator.statsUrl });

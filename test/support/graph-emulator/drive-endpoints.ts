@@ -1,17 +1,17 @@
 /**
  * The Graph endpoints under /v1.0/drives/{d}: item lookup by id and by path, children listing,
- * folder creation, simple upload and createUploadSession. Bearer auth is checked by the server
- * before any of these run.
+ * the delta feed, folder creation, rename and move (PATCH), delete, simple upload and
+ * createUploadSession. Bearer auth is checked by the server before any of these run.
  */
 import { QuickXorHash } from '../../../src/hash/quickxorhash.js';
 import type { EmulatorContext } from './context.js';
 import type { DriveNode, Payload } from './drive.js';
 import type { Exchange } from './exchange.js';
-import { GraphError, invalidRequest, itemNotFound, nameAlreadyExists, requestTooLarge } from './graph-error.js';
+import { GraphError, accessDenied, invalidRequest, itemNotFound, nameAlreadyExists, notSupported, requestTooLarge } from './graph-error.js';
 import type { Route } from './routes.js';
 import type { UploadSession } from './upload-sessions.js';
 import { CONFLICT_BEHAVIOR_KEY } from './wire.js';
-import type { ConflictBehavior, CreateFolderBody, CreateUploadSessionBody, DriveJson, UploadSessionJson } from './wire.js';
+import type { ConflictBehavior, CreateFolderBody, CreateUploadSessionBody, DriveJson, UpdateItemBody, UploadSessionJson } from './wire.js';
 
 const MAX_JSON_BYTES = 1024 * 1024;
 /** Graph's default page size for children. */
@@ -36,6 +36,12 @@ export async function handleDriveRequest(ctx: EmulatorContext, ex: Exchange, rou
       return ex.sendJson(200, ctx.drive.toJson(resolve(ctx, base, route.segments)));
     case 'GET children':
       return listChildren(ctx, ex, resolve(ctx, base, route.segments), route, origin);
+    case 'GET delta':
+      return delta(ctx, ex, resolve(ctx, base, route.segments), route, origin);
+    case 'PATCH self':
+      return updateItem(ctx, ex, resolve(ctx, base, route.segments));
+    case 'DELETE self':
+      return deleteItem(ctx, ex, resolve(ctx, base, route.segments));
     case 'POST children':
       return createFolder(ctx, ex, resolve(ctx, base, route.segments));
     case 'PUT content':
@@ -99,6 +105,40 @@ function listChildren(ctx: EmulatorContext, ex: Exchange, folder: DriveNode, rou
   return ex.sendJson(200, page);
 }
 
+function delta(ctx: EmulatorContext, ex: Exchange, folder: DriveNode, route: DriveRoute, origin: string): Promise<void> {
+  if (folder !== ctx.drive.root) throw notSupported('view.delta can only be called on the root.');
+  const query = ex.record.query;
+  const excludeParents = ex.req.headers.deltaexcludeparent !== undefined;
+  const deltaUrl = `${origin}/v1.0/drives/${encodeURIComponent(route.driveId)}/root/delta`;
+  return ex.sendJson(200, ctx.delta.page(query.token, query.$top, excludeParents, deltaUrl));
+}
+
+/** Rename (`name`) and/or move (`parentReference.id`); conflictBehavior in the query (or body), default fail. */
+async function updateItem(ctx: EmulatorContext, ex: Exchange, node: DriveNode): Promise<void> {
+  const body = await ex.readJson(MAX_JSON_BYTES);
+  if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
+  const { name, parentReference } = body as UpdateItemBody;
+  const behavior = conflictBehavior(ex.record.query[CONFLICT_BEHAVIOR_KEY] ?? (body as UpdateItemBody)[CONFLICT_BEHAVIOR_KEY], 'fail');
+  if (name !== undefined && typeof name !== 'string') throw invalidRequest('"name" must be a string.');
+  let parent: DriveNode | undefined;
+  if (parentReference !== undefined) {
+    if (!isObject(parentReference)) throw invalidRequest('"parentReference" must be an object.');
+    const { id, driveId } = parentReference;
+    if (driveId !== undefined && driveId !== ctx.drive.driveId) throw invalidRequest('Items cannot be moved between drives with this request.');
+    if (typeof id !== 'string') throw invalidRequest('"parentReference.id" is required to move an item (this emulator does not move by path).');
+    parent = ctx.drive.get(id);
+    if (parent === undefined) throw itemNotFound('The target folder does not exist.');
+  }
+  ctx.drive.update(node, { name, parent }, behavior);
+  return ex.sendJson(200, ctx.drive.toJson(node));
+}
+
+async function deleteItem(ctx: EmulatorContext, ex: Exchange, node: DriveNode): Promise<void> {
+  if (node === ctx.drive.root) throw accessDenied('The drive root cannot be deleted.');
+  ctx.drive.remove(node);
+  return ex.sendEmpty(204);
+}
+
 async function createFolder(ctx: EmulatorContext, ex: Exchange, parent: DriveNode): Promise<void> {
   const body = await ex.readJson(MAX_JSON_BYTES);
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
@@ -147,13 +187,13 @@ async function createUploadSession(ctx: EmulatorContext, ex: Exchange, base: Dri
   let session: UploadSession;
   if (segments.length === 0) {
     if (ctx.drive.isFolder(base)) throw invalidRequest('An upload session needs a file item, or a parent and a name (items/{parent-id}:/{name}:).');
-    session = ctx.sessions.create({ kind: 'existing', itemId: base.id }, fileSize, deferCommit === true, ctx.faults.sessionLifetimeMs);
+    session = ctx.sessions.create({ kind: 'existing', itemId: base.id }, base.name, fileSize, deferCommit === true, ctx.faults.sessionLifetimeMs);
   } else {
     const { parent, name } = parentAndName(ctx, base, segments);
     ctx.drive.checkNewName(parent, name, false);
     const existing = ctx.drive.child(parent, name);
     if (existing !== undefined && (behavior === 'fail' || ctx.drive.isFolder(existing))) throw nameAlreadyExists(name);
-    session = ctx.sessions.create({ kind: 'new', parentId: parent.id, name, behavior }, fileSize, deferCommit === true, ctx.faults.sessionLifetimeMs);
+    session = ctx.sessions.create({ kind: 'new', parentId: parent.id, name, behavior }, name, fileSize, deferCommit === true, ctx.faults.sessionLifetimeMs);
   }
   const answer: UploadSessionJson = {
     uploadUrl: `${origin}/upload/sessions/${session.id}?tempauth=${session.tempauth}`,

@@ -1,12 +1,16 @@
 /**
  * The emulated drive: an in-memory tree of folders and files with Graph's identity rules
- * (replacing content keeps the item id, names clash case-insensitively) and the driveItem JSON view.
+ * (replacing content, renaming and moving keep the item id, names clash case-insensitively), the
+ * driveItem JSON views, and a change sequence for the delta feed: every create, content
+ * replacement, rename, move and delete stamps the item with the next number (moving a folder
+ * stamps the folder only, as its descendants do not show up in delta), a folder whose children
+ * come or go is stamped separately (its childCount changed), and deleted items leave a tombstone.
  */
 import { randomBytes } from 'node:crypto';
 import { QuickXorHash } from '../../../src/hash/quickxorhash.js';
 import { MAX_PATH_LENGTH, nameProblem } from './naming.js';
 import { invalidRequest, nameAlreadyExists } from './graph-error.js';
-import type { ConflictBehavior, DriveItemJson, DriveItemPageJson } from './wire.js';
+import type { ConflictBehavior, DeltaDeletedJson, DeltaItemJson, DriveItemJson, DriveItemPageJson } from './wire.js';
 
 /** What tests see of an item: a snapshot, except `content`, which is the stored buffer itself. */
 export interface EmulatedItem {
@@ -57,6 +61,23 @@ export interface DriveNode {
   modified: number;
   guid: string;
   version: number;
+  /** The drive's change sequence when this item last changed. */
+  changeSeq: number;
+  /** Folders: the change sequence when a child last arrived or left. */
+  childrenSeq: number;
+}
+
+/** What is left of a deleted item, for the delta feed. */
+export interface Tombstone {
+  id: string;
+  parentId: string;
+  changeSeq: number;
+}
+
+/** A rename and/or move: the new name, the new parent folder. */
+export interface ItemUpdate {
+  name?: string;
+  parent?: DriveNode;
 }
 
 /** What SharePoint's rewrite of Office and PDF files looks like here: the same bytes plus a trailer. */
@@ -96,6 +117,8 @@ export class Drive {
   /** Ids are a per-instance random tag plus a counter, so no crypto runs per request. */
   private readonly tag = randomBytes(6).toString('hex').toUpperCase();
   private sequence = 0;
+  private changes = 0;
+  private readonly tombstones = new Map<string, Tombstone>();
 
   constructor(options: DriveOptions) {
     this.options = options;
@@ -133,7 +156,7 @@ export class Drive {
       if (behavior === 'replace') {
         // Observed: replacing a folder with a folder keeps it, with its id and children.
         if (existing.children !== null) return { node: existing, created: false };
-        this.detach(existing);
+        this.remove(existing);
       } else {
         name = this.freeName(parent, name, true);
       }
@@ -162,19 +185,117 @@ export class Drive {
   }
 
   replaceContent(node: DriveNode, payload: Payload): void {
-    const { pieces, hash } = payload;
-    let size = payload.size;
     if (this.options.rewriteExtensions.includes(extensionOf(node.name))) {
-      pieces.push(REWRITE_TRAILER);
-      hash.update(REWRITE_TRAILER);
-      size += REWRITE_TRAILER.length;
+      payload.pieces.push(REWRITE_TRAILER);
+      payload.hash.update(REWRITE_TRAILER);
+      payload.size += REWRITE_TRAILER.length;
     }
-    this.addSize(node.parent, size - node.size);
-    node.size = size;
-    node.hash = hash.digestBase64();
-    node.content = this.options.storeContent ? (pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, size)) : undefined;
-    node.modified = Date.now();
+    this.storeContent(node, payload);
+  }
+
+  /** Out-of-band content (the library rewriting a file): stored as given, no trailer. */
+  rewrite(node: DriveNode, content: Buffer): void {
+    if (node.children !== null) throw new RangeError('rewrite: the item is a folder');
+    const hash = new QuickXorHash();
+    hash.update(content);
+    this.storeContent(node, { pieces: [content], size: content.length, hash });
+  }
+
+  /**
+   * Renames and/or moves `node` (its id stays). `behavior` settles a clash with another item of the
+   * name in the target folder: fail (409), replace (deletes that item; files only) or rename.
+   */
+  update(node: DriveNode, update: ItemUpdate, behavior: ConflictBehavior): void {
+    const from = node.parent;
+    if (from === null) throw invalidRequest('The drive root cannot be renamed or moved.');
+    const parent = update.parent ?? from;
+    let name = update.name ?? node.name;
+    if (parent === from && name === node.name) return;
+    const isFolder = node.children !== null;
+    if (isFolder && isWithin(parent, node)) throw invalidRequest('A folder cannot be moved into itself or one of its subfolders.');
+    this.checkNewName(parent, name, isFolder);
+    const existing = this.child(parent, name);
+    if (existing !== undefined && existing !== node) {
+      if (behavior === 'fail') throw nameAlreadyExists(name);
+      if (behavior === 'replace') {
+        if (isFolder || existing.children !== null) throw nameAlreadyExists(name);
+        this.remove(existing);
+      } else {
+        name = this.freeName(parent, name, isFolder);
+      }
+    }
+    const now = Date.now();
+    const seq = ++this.changes;
+    from.children?.delete(node.name.toLowerCase());
+    this.addSize(from, -node.size);
+    from.modified = now;
+    from.childrenSeq = seq;
+    node.name = name;
+    this.attach(parent, node);
+    this.addSize(parent, node.size);
+    node.modified = now;
     node.version++;
+    node.changeSeq = seq;
+  }
+
+  /** Deletes `node` and everything below it; each leaves a tombstone. */
+  remove(node: DriveNode): void {
+    const parent = node.parent;
+    if (parent === null) throw invalidRequest('The drive root cannot be deleted.');
+    parent.children?.delete(node.name.toLowerCase());
+    this.addSize(parent, -node.size);
+    parent.modified = Date.now();
+    const bury = (n: DriveNode, parentId: string) => {
+      this.byId.delete(n.id);
+      this.tombstones.set(n.id, { id: n.id, parentId, changeSeq: ++this.changes });
+      for (const child of n.children?.values() ?? []) bury(child, n.id);
+    };
+    bury(node, parent.id);
+    parent.childrenSeq = this.changes;
+  }
+
+  /** The last change sequence handed out. */
+  get lastChange(): number {
+    return this.changes;
+  }
+
+  tombstone(id: string): Tombstone | undefined {
+    return this.tombstones.get(id);
+  }
+
+  /**
+   * Live items (the root included) changed after `seq`, and with `withFolders` also the folders
+   * whose children came or went since; in no particular order.
+   */
+  changedSince(seq: number, withFolders: boolean): DriveNode[] {
+    const out: DriveNode[] = [];
+    for (const node of this.byId.values()) if (node.changeSeq > seq || (withFolders && node.childrenSeq > seq)) out.push(node);
+    return out;
+  }
+
+  /** Tombstones of items deleted after `seq`, in the order they were deleted. */
+  deletedSince(seq: number): Tombstone[] {
+    const out: Tombstone[] = [];
+    for (const t of this.tombstones.values()) if (t.changeSeq > seq) out.push(t);
+    return out.sort((a, b) => a.changeSeq - b.changeSeq);
+  }
+
+  /** Every live item, the root first, parents before children. */
+  *preorder(from: DriveNode = this.root): Generator<DriveNode> {
+    yield from;
+    for (const child of from.children?.values() ?? []) yield* this.preorder(child);
+  }
+
+  /** Files and folders below the root, and the bytes stored. */
+  totals(): { files: number; folders: number; bytes: number } {
+    let files = 0;
+    let folders = 0;
+    for (const node of this.byId.values()) {
+      if (node === this.root) continue;
+      if (node.children === null) files++;
+      else folders++;
+    }
+    return { files, folders, bytes: this.root.size };
   }
 
   /** Every item except the root, parents before children. */
@@ -225,6 +346,19 @@ export class Drive {
       json.file = { mimeType: MIME_TYPES[extensionOf(node.name)] ?? 'application/octet-stream', hashes: { quickXorHash: node.hash } };
     }
     return json;
+  }
+
+  /** An item as the delta feed shows it: no path in parentReference, no cTag. */
+  toDeltaJson(node: DriveNode): DeltaItemJson {
+    const { cTag: _cTag, parentReference, ...rest } = this.toJson(node);
+    const json: DeltaItemJson = { ...rest, parentReference: { driveId: this.driveId } };
+    if (parentReference.id !== undefined) json.parentReference.id = parentReference.id;
+    return json;
+  }
+
+  /** A deleted item as the Business delta feed shows it: no name. */
+  toDeletedJson(tombstone: Tombstone): DeltaDeletedJson {
+    return { id: tombstone.id, parentReference: { driveId: this.driveId, id: tombstone.parentId }, deleted: {} };
   }
 
   /** One page of a folder's children; `skip` comes back from the previous page's nextLink. */
@@ -282,6 +416,8 @@ export class Drive {
       modified: now,
       guid: `${this.tag.slice(0, 8)}-${this.tag.slice(8, 12)}-${hex.slice(0, 4)}-${hex.slice(4, 8)}-${hex.slice(8)}`,
       version: 1,
+      changeSeq: ++this.changes,
+      childrenSeq: 0,
     };
     this.byId.set(node.id, node);
     return node;
@@ -290,15 +426,19 @@ export class Drive {
   private attach(parent: DriveNode, node: DriveNode): void {
     parent.children?.set(node.name.toLowerCase(), node);
     parent.modified = Date.now();
+    parent.childrenSeq = this.changes;
     node.parent = parent;
   }
 
-  private detach(node: DriveNode): void {
-    const parent = node.parent;
-    if (parent === null) return;
-    parent.children?.delete(node.name.toLowerCase());
-    this.addSize(parent, -node.size);
-    this.byId.delete(node.id);
+  private storeContent(node: DriveNode, payload: Payload): void {
+    const { pieces, size } = payload;
+    this.addSize(node.parent, size - node.size);
+    node.size = size;
+    node.hash = payload.hash.digestBase64();
+    node.content = this.options.storeContent ? (pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, size)) : undefined;
+    node.modified = Date.now();
+    node.version++;
+    node.changeSeq = ++this.changes;
   }
 
   private addSize(folder: DriveNode | null, delta: number): void {
@@ -325,3 +465,9 @@ export class Drive {
   }
 }
 
+
+/** True when `node` is `folder` or lies somewhere below it. */
+function isWithin(node: DriveNode, folder: DriveNode): boolean {
+  for (let n: DriveNode | null = node; n !== null; n = n.parent) if (n === folder) return true;
+  return false;
+}

@@ -47,12 +47,19 @@ export class Exchange {
   readonly record: RequestRecord;
   readonly requestId: string;
   private body: Promise<Body> | undefined;
+  /** Headers every answer to this request carries, whatever it turns out to be. */
+  private alwaysHeaders: Readonly<Record<string, string>> | undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse, record: RequestRecord, requestId: string) {
     this.req = req;
     this.res = res;
     this.record = record;
     this.requestId = requestId;
+  }
+
+  /** Adds `headers` to whatever answer this request gets (the budget's RateLimit-* headers). */
+  addHeaders(headers: Readonly<Record<string, string>>): void {
+    this.alwaysHeaders = { ...this.alwaysHeaders, ...headers };
   }
 
   /** Reads the whole body, keeping pieces until `keepUpTo` bytes have been kept. */
@@ -96,6 +103,7 @@ export class Exchange {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(text),
       'request-id': this.requestId,
+      ...this.alwaysHeaders,
       ...headers,
     });
     this.res.end(text);
@@ -104,7 +112,7 @@ export class Exchange {
   async sendEmpty(status: number): Promise<void> {
     await this.readBody(0);
     if (this.res.destroyed) return;
-    this.res.writeHead(status, { 'request-id': this.requestId });
+    this.res.writeHead(status, { 'request-id': this.requestId, ...this.alwaysHeaders });
     this.res.end();
   }
 

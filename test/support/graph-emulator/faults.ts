@@ -4,6 +4,7 @@
  * decided when the request's headers arrive (so the order of requests, not of their bodies, counts).
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { UploadSessionInfo } from './upload-sessions.js';
 
 /** What a `match` predicate sees of a request. */
 export interface FaultRequest {
@@ -55,6 +56,12 @@ export interface FaultCounts {
   sessionsExpired: number;
   /** Requests answered 404 because their session had expired (by `expireSessions()` or by lifetime). */
   expiredSessionHits: number;
+  /** Sessions that `denySessions()` turned to 403. */
+  sessionsDenied: number;
+  /** Requests answered 403 accessDenied by a denied session. */
+  deniedSessionHits: number;
+  /** Requests answered 401 expiredToken because the upload URL's token outlived `sessionTokenLifetimeMs`. */
+  expiredTokenHits: number;
 }
 
 export interface FaultControls {
@@ -64,6 +71,11 @@ export interface FaultControls {
   maxConcurrent: number;
   /** Lifetime of an upload session, extended by every accepted chunk, in ms. */
   sessionLifetimeMs: number;
+  /**
+   * Age at which an upload URL's token dies whatever the progress (401 expiredToken), in ms from
+   * the session's creation; 0 means never. Applies to sessions already open too.
+   */
+  sessionTokenLifetimeMs: number;
   /** The next `count` matching requests get `status` (default 429) with `Retry-After`. */
   throttle(options: ThrottleOptions): void;
   /** The next `count` matching requests get `status`, without `Retry-After`. */
@@ -74,10 +86,12 @@ export interface FaultControls {
   stall(options: StallOptions): void;
   /** Every upload session open now answers 404 from now on. */
   expireSessions(): void;
+  /** The upload sessions open now that `match` accepts (default: all) answer 403 accessDenied from now on. */
+  denySessions(match?: (session: UploadSessionInfo) => boolean): void;
   /** Armed faults that have not fired yet (sum of remaining counts). */
   pending(): number;
   readonly counts: FaultCounts;
-  /** Disarms everything, zeroes the counts and restores latency, cap and session lifetime. */
+  /** Disarms everything, zeroes the counts and restores latency, cap and session and token lifetimes. */
   reset(): void;
 }
 
@@ -101,21 +115,37 @@ const zeroCounts = (): FaultCounts => ({
   overConcurrency: 0,
   sessionsExpired: 0,
   expiredSessionHits: 0,
+  sessionsDenied: 0,
+  deniedSessionHits: 0,
+  expiredTokenHits: 0,
 });
+
+/** The session operations faults act on. */
+export interface SessionFaultTarget {
+  expireAll(): number;
+  deny(match: (session: UploadSessionInfo) => boolean, tokenLifetimeMs: number): number;
+}
+
+export interface SessionDefaults {
+  sessionLifetimeMs: number;
+  sessionTokenLifetimeMs: number;
+}
 
 export class Faults implements FaultControls {
   latencyMs = 0;
   maxConcurrent = 0;
   sessionLifetimeMs: number;
+  sessionTokenLifetimeMs: number;
   readonly counts: FaultCounts = zeroCounts();
   private armed: ArmedFault[] = [];
-  private readonly defaultSessionLifetimeMs: number;
-  private readonly expireAllSessions: () => number;
+  private readonly defaults: SessionDefaults;
+  private readonly sessions: SessionFaultTarget;
 
-  constructor(defaultSessionLifetimeMs: number, expireAllSessions: () => number) {
-    this.defaultSessionLifetimeMs = defaultSessionLifetimeMs;
-    this.sessionLifetimeMs = defaultSessionLifetimeMs;
-    this.expireAllSessions = expireAllSessions;
+  constructor(defaults: SessionDefaults, sessions: SessionFaultTarget) {
+    this.defaults = { ...defaults };
+    this.sessionLifetimeMs = defaults.sessionLifetimeMs;
+    this.sessionTokenLifetimeMs = defaults.sessionTokenLifetimeMs;
+    this.sessions = sessions;
   }
 
   throttle(options: ThrottleOptions): void {
@@ -138,7 +168,11 @@ export class Faults implements FaultControls {
   }
 
   expireSessions(): void {
-    this.counts.sessionsExpired += this.expireAllSessions();
+    this.counts.sessionsExpired += this.sessions.expireAll();
+  }
+
+  denySessions(match: (session: UploadSessionInfo) => boolean = () => true): void {
+    this.counts.sessionsDenied += this.sessions.deny(match, this.sessionTokenLifetimeMs);
   }
 
   pending(): number {
@@ -149,7 +183,8 @@ export class Faults implements FaultControls {
     this.armed = [];
     this.latencyMs = 0;
     this.maxConcurrent = 0;
-    this.sessionLifetimeMs = this.defaultSessionLifetimeMs;
+    this.sessionLifetimeMs = this.defaults.sessionLifetimeMs;
+    this.sessionTokenLifetimeMs = this.defaults.sessionTokenLifetimeMs;
     Object.assign(this.counts, zeroCounts());
   }
 

@@ -41,6 +41,25 @@ export const unauthenticated = (message: string) =>
 
 export const requestTooLarge = (message: string) => new GraphError(413, 'requestTooLarge', message);
 
+export const accessDenied = (message: string) => new GraphError(403, 'accessDenied', message);
+
+/** What an upload URL answers once its own token has died (onedrive-api-docs#1570). */
+export const expiredToken = () =>
+  new GraphError(401, 'unauthenticated', 'The token in the upload URL has expired.', { innerCode: 'expiredToken' });
+
+/** OneDrive for Business answers a delta on anything but the root so (onedrive-api-docs#842, #214). */
+export const notSupported = (message: string) => new GraphError(501, 'notSupported', message);
+
+/**
+ * A delta token the service can no longer serve: 410 Gone, with a Location header that starts a
+ * fresh enumeration (Graph's driveItem delta reference).
+ */
+export const resyncRequired = (innerCode: string, freshEnumerationUrl: string) =>
+  new GraphError(410, 'resyncRequired', 'The delta token is no longer valid; start a fresh enumeration.', {
+    innerCode,
+    headers: { location: freshEnumerationUrl },
+  });
+
 /** The code Graph's error list gives each status the fault injector can produce. */
 export function codeForStatus(status: number): string {
   if (status === 429) return 'activityLimitReached';

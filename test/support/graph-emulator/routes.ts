@@ -3,7 +3,9 @@
  *   /v1.0/drives/{d}
  *   /v1.0/drives/{d}/root[/action]            /v1.0/drives/{d}/items/{id}[/action]
  *   /v1.0/drives/{d}/root:/a/b:[/action]      /v1.0/drives/{d}/items/{id}:/rel/path:[/action]
+ *   /v1.0/drives/{d}/root/delta               (the change feed)
  *   /upload/sessions/{sessionId}              (upload URLs; not Graph, no bearer token)
+ *   /_emulator/stats                          (the emulator's own counters; not Graph)
  * Path segments are percent-decoded one by one, after splitting on `/`, as Graph does, so an
  * encoded `%2F` stays inside its segment (and is then rejected as a name character).
  */
@@ -11,8 +13,10 @@ import { invalidRequest } from './graph-error.js';
 
 export const GRAPH_PREFIX = '/v1.0';
 export const UPLOAD_PREFIX = '/upload/sessions/';
+/** The emulator's own endpoints, outside anything Graph serves. */
+export const STATS_PATH = '/_emulator/stats';
 
-export type ItemAction = 'self' | 'children' | 'content' | 'createUploadSession';
+export type ItemAction = 'self' | 'children' | 'content' | 'createUploadSession' | 'delta';
 
 export type Route =
   | { kind: 'drive'; driveId: string }
@@ -33,6 +37,7 @@ const ACTIONS: Record<string, ItemAction> = {
   '/children': 'children',
   '/content': 'content',
   '/createuploadsession': 'createUploadSession',
+  '/delta': 'delta',
 };
 
 const UNKNOWN: Route = { kind: 'unknown' };

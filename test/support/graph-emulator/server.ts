@@ -1,10 +1,12 @@
 /**
  * A local HTTP server emulating the slice of Microsoft Graph v1.0 an uploader to OneDrive for
- * Business uses (see graph-notes.md), with fault injection for tests and benchmarks.
+ * Business uses (see graph-notes.md), with fault injection for tests and benchmarks, an app
+ * throttling budget in resource units, and a delta feed.
  *
  *   const graph = await startGraphEmulator({ simpleUploadMax: 4 * 1024 * 1024 });
  *   // point the client at graph.url with bearer graph.token, drive graph.driveId
  *   graph.faults.throttle({ count: 2, retryAfterSeconds: 1 });
+ *   graph.budget.configure({ units: 1250, windowMs: 60_000 });
  *   ...
  *   await graph.close();
  */
@@ -12,22 +14,37 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EmulatorContext } from './context.js';
+import { Budget } from './budget.js';
+import type { BudgetControls, BudgetOptions } from './budget.js';
+import type { Clock, EmulatorContext } from './context.js';
+import { DeltaFeed } from './delta.js';
+import type { DeltaControls } from './delta.js';
 import { handleDriveRequest } from './drive-endpoints.js';
 import { Drive } from './drive.js';
 import type { EmulatedItem } from './drive.js';
+import { RequestCounter } from './emulator-stats.js';
+import type { EmulatorStats } from './emulator-stats.js';
 import { ClientGone, Exchange, headerValue, now } from './exchange.js';
 import type { RequestRecord } from './exchange.js';
 import { Faults } from './faults.js';
 import type { FaultAction, FaultControls } from './faults.js';
 import { GraphError, codeForStatus, invalidRequest, itemNotFound, unauthenticated } from './graph-error.js';
-import { GRAPH_PREFIX, UPLOAD_PREFIX, parseRoute } from './routes.js';
+import { requestKind } from './resource-units.js';
+import { GRAPH_PREFIX, STATS_PATH, UPLOAD_PREFIX, parseRoute } from './routes.js';
+import type { Route } from './routes.js';
 import { handleUploadRequest } from './upload-endpoints.js';
 import { UploadSessions } from './upload-sessions.js';
+import type { UploadSessionInfo } from './upload-sessions.js';
 
+export type { BudgetConfig, BudgetControls, BudgetOptions, BudgetStats, KindStats } from './budget.js';
+export type { Clock } from './context.js';
+export type { DeltaControls, DeltaCounts, ResyncCode } from './delta.js';
 export type { EmulatedItem } from './drive.js';
+export type { EmulatorStats, RequestCounts } from './emulator-stats.js';
 export type { RequestRecord } from './exchange.js';
 export type { DropOptions, FailOptions, FaultControls, FaultCounts, FaultMatch, FaultRequest, StallOptions, ThrottleOptions } from './faults.js';
+export type { RequestKind } from './resource-units.js';
+export type { SessionBytes, SessionState, SessionTotals, UploadSessionInfo } from './upload-sessions.js';
 
 export interface EmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -52,6 +69,14 @@ export interface EmulatorOptions {
   serverRelativeUrl?: string;
   /** Keep a record of every request (default true). */
   recordRequests?: boolean;
+  /** The clock (ms since the epoch) for the budget and upload-session lifetimes; default Date.now. */
+  clock?: Clock;
+  /** An app throttling budget from the start; default none (see `budget.configure`). */
+  budget?: BudgetOptions;
+  /** Upload URL tokens die this long after the session's creation (401 expiredToken); default 0, never. */
+  sessionTokenLifetimeMs?: number;
+  /** Delta feed page size; default 200. */
+  deltaPageSize?: number;
 }
 
 export interface GraphEmulator {
@@ -63,14 +88,29 @@ export interface GraphEmulator {
   /** Item id of the drive root. */
   readonly rootId: string;
   readonly faults: FaultControls;
+  /** The app's resource-unit budget (off unless configured) and its counters. */
+  readonly budget: BudgetControls;
+  /** Delta feed switches (page size, duplicates, token invalidation) and counters. */
+  readonly delta: DeltaControls;
+  /** Where `GET` answers `stats()` as JSON, e.g. http://127.0.0.1:PORT/_emulator/stats. */
+  readonly statsUrl: string;
   /** Accept only `token` from now on (to make a client's cached token expire). */
   setToken(token: string): void;
   /** Every folder and file, parents before children; the root is not included. */
   items(): EmulatedItem[];
   /** By decoded path from the root, case-insensitive like the service; '/' is the root. */
   itemByPath(path: string): EmulatedItem | undefined;
-  /** Upload sessions neither completed, cancelled nor expired. */
+  /** Upload sessions a client could still use: not completed, cancelled, expired, denied or past their token's lifetime. */
   openSessions(): number;
+  /** Every upload session the emulator has had, ended ones included, with its byte counters. */
+  uploadSessions(): UploadSessionInfo[];
+  /**
+   * Replaces a file's content out of band, as SharePoint rewriting a file after upload: new size
+   * and hash, same id, a new change in the delta feed; no request is recorded or charged.
+   */
+  rewriteFile(itemId: string, content: Buffer): EmulatedItem;
+  /** Every counter: requests, budget, faults, upload sessions, delta, drive totals. */
+  stats(): EmulatorStats;
   /** Every request received, in order of arrival. */
   requests(): RequestRecord[];
   resetRequests(): void;
@@ -85,6 +125,7 @@ const DEFAULTS = {
   simpleUploadMax: 250 * 1024 * 1024,
   sessionLifetimeMs: 60 * 60 * 1000,
   serverRelativeUrl: 'personal/test_contoso_com/Documents',
+  deltaPageSize: 200,
 };
 
 const EMPTY_QUERY: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -102,10 +143,14 @@ class EmulatorServer implements GraphEmulator {
   readonly driveId: string;
   readonly rootId: string;
   readonly faults: Faults;
+  readonly budget: Budget;
+  readonly delta: DeltaFeed;
+  statsUrl = '';
   private readonly ctx: EmulatorContext;
   private readonly server: Server;
   private readonly recordRequests: boolean;
   private records: RequestRecord[] = [];
+  private readonly requestCounter = new RequestCounter();
   private origin = '';
   private inFlight = 0;
   private requestSeq = 0;
@@ -120,11 +165,18 @@ class EmulatorServer implements GraphEmulator {
       rewriteExtensions: (options.rewriteExtensions ?? []).map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase()),
       serverRelativeUrl: options.serverRelativeUrl ?? DEFAULTS.serverRelativeUrl,
     });
-    const sessions = new UploadSessions();
-    this.faults = new Faults(options.sessionLifetimeMs ?? DEFAULTS.sessionLifetimeMs, () => sessions.expireAll());
+    const clock = options.clock ?? Date.now;
+    const sessions = new UploadSessions(clock);
+    this.faults = new Faults(
+      { sessionLifetimeMs: options.sessionLifetimeMs ?? DEFAULTS.sessionLifetimeMs, sessionTokenLifetimeMs: options.sessionTokenLifetimeMs ?? 0 },
+      sessions,
+    );
+    this.budget = new Budget(clock, options.budget);
+    this.delta = new DeltaFeed(drive, options.deltaPageSize ?? DEFAULTS.deltaPageSize);
     this.ctx = {
       drive,
       sessions,
+      delta: this.delta,
       faults: this.faults,
       simpleUploadMax: options.simpleUploadMax ?? DEFAULTS.simpleUploadMax,
       storeContent,
@@ -146,6 +198,7 @@ class EmulatorServer implements GraphEmulator {
         const address = this.server.address() as AddressInfo;
         this.origin = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
         this.url = `${this.origin}${GRAPH_PREFIX}`;
+        this.statsUrl = `${this.origin}${STATS_PATH}`;
         resolve();
       });
     });
@@ -164,7 +217,30 @@ class EmulatorServer implements GraphEmulator {
   }
 
   openSessions(): number {
-    return this.ctx.sessions.openCount();
+    return this.ctx.sessions.openCount(this.faults.sessionTokenLifetimeMs);
+  }
+
+  uploadSessions(): UploadSessionInfo[] {
+    return this.ctx.sessions.list(this.faults.sessionTokenLifetimeMs);
+  }
+
+  rewriteFile(itemId: string, content: Buffer): EmulatedItem {
+    const { drive } = this.ctx;
+    const node = drive.get(itemId);
+    if (node === undefined) throw new RangeError(`rewriteFile: no item ${itemId}`);
+    drive.rewrite(node, content);
+    return drive.itemByPath(drive.pathOf(node))!;
+  }
+
+  stats(): EmulatorStats {
+    return {
+      requests: this.requestCounter.snapshot(),
+      budget: this.budget.stats(),
+      faults: { ...this.faults.counts },
+      sessions: this.ctx.sessions.totals(this.faults.sessionTokenLifetimeMs),
+      delta: { ...this.delta.counts },
+      drive: this.ctx.drive.totals(),
+    };
   }
 
   requests(): RequestRecord[] {
@@ -188,6 +264,10 @@ class EmulatorServer implements GraphEmulator {
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    if (path === STATS_PATH) {
+      this.serveStats(req, res);
+      return;
+    }
     const record: RequestRecord = {
       method: req.method ?? 'GET',
       path,
@@ -201,16 +281,37 @@ class EmulatorServer implements GraphEmulator {
     const contentRange = req.headers['content-range'];
     if (contentRange !== undefined) record.contentRange = contentRange;
     if (this.recordRequests) this.records.push(record);
+    this.requestCounter.received();
     const ex = new Exchange(req, res, record, `emu-${++this.requestSeq}`);
 
     let admitted = false;
     res.once('close', () => {
       record.endedAt = now();
       record.status = res.writableFinished ? res.statusCode : 0;
+      this.requestCounter.closed(record.status);
       if (admitted) this.inFlight--;
     });
     // The request stream errors when the client goes away mid-body; that is a normal event here.
     req.on('error', () => {});
+
+    // A path that does not parse is answered (with that error) by dispatch; here it is just 'other'.
+    let route: Route | GraphError;
+    try {
+      route = parseRoute(path);
+    } catch (error) {
+      if (!(error instanceof GraphError)) throw error;
+      route = error;
+    }
+    // The budget comes first: the real service charges whatever reaches it, refused or not.
+    const verdict = this.budget.charge(requestKind(record.method, route instanceof GraphError ? undefined : route));
+    if (verdict.headers !== undefined) ex.addHeaders(verdict.headers);
+    const refusal = verdict.refusal;
+    if (refusal !== undefined) {
+      this.answer(ex, async () => {
+        throw refusal;
+      });
+      return;
+    }
 
     const cap = this.faults.maxConcurrent;
     if (cap > 0 && this.inFlight >= cap) {
@@ -228,10 +329,18 @@ class EmulatorServer implements GraphEmulator {
       ? this.faults.take({ method: record.method, path, query: record.query, headers: req.headers, toUploadUrl })
       : undefined;
     if (fault !== undefined) {
-      this.answer(ex, () => this.suffer(ex, fault));
+      this.answer(ex, () => this.suffer(ex, fault, route));
       return;
     }
-    this.answer(ex, () => this.dispatch(ex, path));
+    this.answer(ex, () => this.dispatch(ex, path, route));
+  }
+
+  private serveStats(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    const ok = req.method === 'GET';
+    const text = JSON.stringify(ok ? this.stats() : { error: { code: 'invalidRequest', message: 'Only GET is served here.' } });
+    res.writeHead(ok ? 200 : 405, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
   }
 
   /** Waits the injected latency, then runs `work`, turning what it throws into Graph answers. */
@@ -253,8 +362,8 @@ class EmulatorServer implements GraphEmulator {
     });
   }
 
-  private async dispatch(ex: Exchange, path: string): Promise<void> {
-    const route = parseRoute(path);
+  private async dispatch(ex: Exchange, path: string, route: Route | GraphError): Promise<void> {
+    if (route instanceof GraphError) throw route;
     if (route.kind === 'upload') return handleUploadRequest(this.ctx, ex, route.sessionId);
     if (!path.startsWith(`${GRAPH_PREFIX}/`)) throw itemNotFound(`Nothing is served at ${path}.`);
     this.checkBearer(ex);
@@ -275,7 +384,7 @@ class EmulatorServer implements GraphEmulator {
     return host === undefined ? this.origin : `http://${host}`;
   }
 
-  private async suffer(ex: Exchange, fault: FaultAction): Promise<void> {
+  private async suffer(ex: Exchange, fault: FaultAction, route: Route | GraphError): Promise<void> {
     switch (fault.kind) {
       case 'throttle':
         throw new GraphError(fault.status, codeForStatus(fault.status), 'The request has been throttled.', {
@@ -283,8 +392,14 @@ class EmulatorServer implements GraphEmulator {
         });
       case 'fail':
         throw new GraphError(fault.status, codeForStatus(fault.status), 'Injected server failure.');
-      case 'drop':
-        return dropConnection(ex, fault.afterBytes);
+      case 'drop': {
+        // A fragment dropped on its way counts for nothing, but its session counts the bytes lost.
+        const sessions = this.ctx.sessions;
+        const session = !(route instanceof GraphError) && route.kind === 'upload' && ex.record.method === 'PUT' ? sessions.peek(route.sessionId) : undefined;
+        return dropConnection(ex, fault.afterBytes, (bytes) => {
+          if (session !== undefined) sessions.noteCutOff(session, bytes);
+        });
+      }
       case 'stall':
         await ex.readBody(0);
         return;
@@ -292,18 +407,29 @@ class EmulatorServer implements GraphEmulator {
   }
 }
 
-/** Destroys the socket once `afterBytes` of the body have arrived (or the body ended), unanswered. */
-function dropConnection(ex: Exchange, afterBytes: number): void {
+/**
+ * Destroys the socket once `afterBytes` of the body have arrived (or the body ended), unanswered;
+ * `onDropped` learns how many body bytes had arrived.
+ */
+function dropConnection(ex: Exchange, afterBytes: number, onDropped: (bytes: number) => void): void {
   const { req } = ex;
   if (afterBytes <= 0 || req.readableEnded) {
     req.socket.destroy();
+    onDropped(0);
     return;
   }
   let seen = 0;
+  let dropped = false;
+  const drop = () => {
+    if (dropped) return;
+    dropped = true;
+    req.socket.destroy();
+    onDropped(seen);
+  };
   req.on('data', (piece: Buffer) => {
     seen += piece.length;
     ex.record.bytes += piece.length;
-    if (seen >= afterBytes) req.socket.destroy();
+    if (seen >= afterBytes) drop();
   });
-  req.once('end', () => req.socket.destroy());
+  req.once('end', drop);
 }

@@ -40,6 +40,36 @@ export interface DriveItemPageJson {
   '@odata.nextLink'?: string;
 }
 
+/**
+ * A live item in a delta feed. Business leaves out `cTag`, and `parentReference` never carries a
+ * path there (renaming a folder does not list its descendants), so clients must track items by id.
+ */
+export interface DeltaItemJson {
+  id: string;
+  name: string;
+  size: number;
+  eTag: string;
+  createdDateTime: string;
+  lastModifiedDateTime: string;
+  parentReference: { driveId: string; id?: string };
+  root?: Record<string, never>;
+  folder?: { childCount: number };
+  file?: { mimeType: string; hashes: { quickXorHash: string } };
+}
+
+/** A deleted item in a delta feed: on Business without `name` (and without `cTag`). */
+export interface DeltaDeletedJson {
+  id: string;
+  parentReference: { driveId: string; id: string };
+  deleted: Record<string, never>;
+}
+
+export interface DeltaPageJson {
+  value: Array<DeltaItemJson | DeltaDeletedJson>;
+  '@odata.nextLink'?: string;
+  '@odata.deltaLink'?: string;
+}
+
 export interface UploadSessionJson {
   uploadUrl?: string;
   expirationDateTime: string;
@@ -66,6 +96,13 @@ export interface CreateFolderBody {
   name?: unknown;
   folder?: unknown;
   file?: unknown;
+  [CONFLICT_BEHAVIOR_KEY]?: unknown;
+}
+
+/** PATCH of an item: rename (`name`) and/or move (`parentReference.id`). */
+export interface UpdateItemBody {
+  name?: unknown;
+  parentReference?: unknown;
   [CONFLICT_BEHAVIOR_KEY]?: unknown;
 }
 
