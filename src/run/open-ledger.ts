@@ -48,7 +48,7 @@ export async function openLedger(s: LedgerSettings, access: LedgerAccess, releas
     const embedded = await startEmbeddedDatabase(s.dataDir, log);
     releasers.add('embedded PostgreSQL', () => embedded.leave());
     embeddedDataDir = embedded.dataDir;
-    log.debug({ dataDir: embedded.dataDir }, embedded.started ? 'started the embedded PostgreSQL' : 'joined the embedded PostgreSQL already running');
+    log.info({ dataDir: embedded.dataDir }, embedded.started ? 'started the embedded PostgreSQL' : 'joined the embedded PostgreSQL already running');
     url = embedded.url;
   }
   const address = ledgerAddress(url, s.env);
