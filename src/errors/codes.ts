@@ -117,6 +117,8 @@ export const CODES = {
   'database-auth': fatal(['start'], 'PostgreSQL refused the login'),
   'database-tls': fatal(['start'], 'TLS to PostgreSQL failed'),
   'database-missing': fatal(['start'], 'the database named in --database-url does not exist'),
+  'database-read-only': fatal(['start', 'folder', 'record'], 'the ledger database refuses writes (a standby, or default_transaction_read_only)'),
+  'database-permission': fatal(['start', 'folder', 'record'], 'the ledger user lacks a privilege it needs'),
   'schema-too-new': fatal(['start'], 'the ledger schema is newer than this vmb-import'),
   'embedded-postgres': fatal(['start'], 'the embedded PostgreSQL could not be started'),
   'run-locked': fatal(['start'], 'another run holds the lock for this import directory and drive (exit 75)'),

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { retryable } from '../errors/vmb-error.js';
 import type { LedgerAddress } from '../types.js';
 import { clientConfig } from './address.js';
-import { describePgError, isConnectionError, isRetryInPlace } from './pg-errors.js';
+import { describePgError, isConnectionError, isRetryInPlace, refusedWrite } from './pg-errors.js';
 
 export interface LedgerConnectionOptions {
   applicationName: string;
@@ -32,7 +32,7 @@ export class LedgerConnection {
   connects = 0;
 
   constructor(
-    private readonly target: LedgerAddress,
+    private readonly address: LedgerAddress,
     private readonly options: LedgerConnectionOptions,
   ) {}
 
@@ -86,7 +86,7 @@ export class LedgerConnection {
           if (++inPlace >= attempts) throw gaveUp(lastError);
         } else {
           await rollbackIfInTransaction(client).catch(() => this.discard(client));
-          throw err;
+          throw refusedWrite(err, this.address.display) ?? err;
         }
         await backoff(attempt);
       }
@@ -102,7 +102,7 @@ export class LedgerConnection {
   }
 
   private async open(): Promise<pg.Client> {
-    const config = clientConfig(this.target, this.options.applicationName);
+    const config = clientConfig(this.address, this.options.applicationName);
     if (this.options.readOnly) config.options = '-c default_transaction_read_only=on';
     const client = new pg.Client(config);
     // A dead backend makes the client emit 'error' while no query is running (often twice). Without

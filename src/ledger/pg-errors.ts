@@ -1,3 +1,5 @@
+import { fatal, type VmbError } from '../errors/vmb-error.js';
+
 /**
  * Which PostgreSQL / node-postgres failures are worth retrying, and how.
  * See docs/runtime-facts.md (node-postgres): a pg.Client is never reusable after a connection error.
@@ -5,6 +7,9 @@
 
 const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** read_only_sql_transaction, insufficient_privilege. */
+const READ_ONLY_SQLSTATE = '25006';
+const INSUFFICIENT_PRIVILEGE_SQLSTATE = '42501';
 /** Transaction-level failures that leave the client usable after ROLLBACK. */
 const RETRY_IN_PLACE_SQLSTATES = new Set(['40001', '40P01', '57014', '55P03']);
 
@@ -39,4 +44,20 @@ export function isRetryInPlace(err: unknown): boolean {
 export function describePgError(err: unknown): string {
   const e = err as PgLikeError;
   return e?.code ? `${e.message} (SQLSTATE ${e.code})` : String(e?.message ?? err);
+}
+
+/**
+ * A refusal the server will repeat however often the write is tried: a read-only database (a hot
+ * standby, `default_transaction_read_only`) or a user without the privilege. The run cannot go
+ * on, and the line says what to fix; null for anything else.
+ */
+export function refusedWrite(err: unknown, display: string): VmbError | null {
+  const e = err as PgLikeError;
+  if (e?.code === READ_ONLY_SQLSTATE) {
+    return fatal('database-read-only', `the ledger at ${display} is read-only (${e.message}); point --database-url at a writable server (not a standby), or use --dry-run to look without writing`);
+  }
+  if (e?.code === INSUFFICIENT_PRIVILEGE_SQLSTATE) {
+    return fatal('database-permission', `the ledger user at ${display} lacks a privilege (${e.message}); grant it write access to the corporate schema, or run vmb-import migrate as its owner`);
+  }
+  return null;
 }

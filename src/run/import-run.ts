@@ -3,6 +3,7 @@ import os from 'node:os';
 import { prepareDrive } from '../drives/backends.js';
 import type { PreparedDrive } from '../drives/backend.js';
 import { fatal, toErrorData } from '../errors/vmb-error.js';
+import { refusedWrite } from '../ledger/pg-errors.js';
 import { markDeadRunsInterrupted, runLockKey } from '../ledger/run-lock.js';
 import { findLedgerEntries, finishRun, insertRun } from '../ledger/statements.js';
 import { chunks } from '../limits/chunks.js';
@@ -185,11 +186,15 @@ class ImportRun {
       const holder = got ? `run ${got.runId ?? '?'} on ${got.host ?? '?'} (pid ${got.pid ?? '?'}) since ${got.startedAt?.toISOString() ?? '?'}` : 'another session';
       throw fatal('run-locked', `${o.root} is being imported to this target by ${holder}; try later or pass --wait-lock`);
     }
-    const dead = await markDeadRunsInterrupted(lock.client, o.root, key.driveId, key.remoteRoot);
+    // The lock's own connection is not a LedgerConnection: its refusals are named here.
+    const refused = (err: unknown) => {
+      throw refusedWrite(err, ledger.address.display) ?? err;
+    };
+    const dead = await markDeadRunsInterrupted(lock.client, o.root, key.driveId, key.remoteRoot).catch(refused);
     if (dead.length > 0) log.warn({ runs: dead }, 'marked runs that died unfinished as interrupted');
     const run = { importRoot: o.root, ...key, options: recordedOptions(o), host: os.hostname(), pid: process.pid, version: VERSION };
     const runId = (await ledger.connection.run((c) => insertRun(c, run))).id;
-    await lock.bind(runId);
+    await lock.bind(runId).catch(refused);
     return runId;
   }
 

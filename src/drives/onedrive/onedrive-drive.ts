@@ -118,6 +118,11 @@ export class OneDriveDrive implements Drive {
       return this.verified(req, item, reader.digestBase64(), stats.retries);
     } catch (err) {
       if (req.signal?.aborted) throw new VmbError('retryable', 'aborted', `${req.remotePath}: upload aborted`, { cause: err });
+      // The parent is addressed by the id the ledger holds: when it is gone, someone deleted or
+      // moved the folder on the drive, and only bringing the ledger in step helps.
+      if (err instanceof VmbError && err.code === 'graph-not-found') {
+        throw new VmbError('skip', 'graph-not-found', `${err.message}; the folder it goes in is gone from the drive (deleted or moved there?): vmb-import check --fix brings the ledger in step`, { cause: err });
+      }
       throw err;
     } finally {
       this.buffers.give(buffer);
