@@ -78,3 +78,10 @@ test('--help describes every option and the exit codes', async () => {
     assert.ok(r.stdout.includes(opt), `--help mentions ${opt}`);
   }
 });
+
+test('a --log-file that cannot be written is a configuration error naming it', async () => {
+  const src = await tempDir('src');
+  const dir = await tempDir('logs');
+  const r = await runCli([src, '--log-file', dir, '--no-progress']);
+  assertConfigError(r, /--log-file .* cannot be written \(EISDIR\)/);
+});
