@@ -9,6 +9,7 @@ import { findLedgerEntries, finishRun, insertRun, type DriveKey } from '../db/st
 import type { ThreadClient } from '../db/thread-client.js';
 import type { Logger } from '../log/logger.js';
 import { resolveTarget, type TargetSpec } from '../targets/resolve-target.js';
+import { checkRoot } from '../walk/root.js';
 import { walk } from '../walk/walk.js';
 import { afterUpload } from '../worker/after-upload.js';
 import type { AfterUpload } from '../worker/protocol.js';
@@ -110,7 +111,7 @@ export async function runImport(o: ImportOptions, hooks: RunHooks): Promise<RunS
   releasers.add('signal handlers', () => stop.dispose());
 
   try {
-    await assertRootIsDirectory(o.root);
+    await checkRoot(o.root);
     const target = await resolveTarget(o.target, o.env, !o.dryRun);
     const ledger = await openLedger({ databaseUrl: o.databaseUrl, dataDir: o.dataDir, env: o.env }, { dryRun: o.dryRun, applicationName: `vmb-import/${o.dryRun ? 'dry-run' : 'main'}` }, releasers, log);
     const { db } = ledger;
@@ -300,17 +301,6 @@ async function* batches<T>(source: AsyncIterable<T>, size: number): AsyncGenerat
     }
   }
   if (batch.length > 0) yield batch;
-}
-
-async function assertRootIsDirectory(root: string): Promise<void> {
-  try {
-    if ((await stat(root)).isDirectory()) return;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw fatal('config-root-missing', `import directory ${root} does not exist`);
-    throw fatal('config-root-unreadable', `import directory ${root} cannot be read (${code})`);
-  }
-  throw fatal('config-root-not-dir', `import path ${root} is a file, not a directory`);
 }
 
 /** What the run row keeps of the options: never a secret. */

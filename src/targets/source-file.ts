@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from 'node:fs';
 import { retryable, skip, VmbError } from '../errors.js';
+import { errorCode } from '../walk/errno.js';
 
 /**
  * Reads up to this size are made synchronously. A worker thread's small-file work is a handful of
@@ -118,7 +119,7 @@ export class SourceFile {
 
 /** The codes the walk uses for the same faults. */
 function sourceError(absPath: string, err: unknown): VmbError {
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = errorCode(err);
   const detail = err instanceof Error ? err.message : String(err);
   if (code === 'ENOENT') return skip('vanished', 'file vanished between the walk and its upload', { cause: err });
   // O_NOFOLLOW on a symbolic link.
