@@ -32,6 +32,12 @@ export interface Problem {
   reason: string;
 }
 
+/** A symbolic link's problem: its reason goes on from what the link points to ("symbolic link to 'x' …"), which takes a readlink to tell. */
+export interface LinkProblem {
+  code: Code;
+  afterLink: string;
+}
+
 export const describeKind = (kind: NodeKind) => words[kind];
 
 /** Special files are reported, never opened: opening a FIFO blocks until a writer appears, and a device may never end. */

@@ -395,6 +395,60 @@ test('yields names with spaces, %, #, emoji, combining characters and a byte-ord
   }
 });
 
+test('a hidden skip and a symlink skip name the flag that would include them', async (t) => {
+  const root = await tempRoot(t);
+  makeTree(root, { '.env': '', 'real.txt': '' });
+  fs.symlinkSync('real.txt', path.join(root, 'to-file'));
+  const entries = await collect({ root });
+
+  assert.match(skipFor(entries, '.env').reason, /--hidden/);
+  assert.match(skipFor(entries, 'to-file').reason, /--follow-symlinks/);
+});
+
+test('a followed link that points to nothing is reported as broken-symlink with its target', async (t) => {
+  const root = await tempRoot(t);
+  fs.symlinkSync('missing.txt', path.join(root, 'dangling'));
+  const entries = await collect({ root, followSymlinks: true });
+
+  const skip = skipFor(entries, 'dangling');
+  assert.equal(skip.code, 'broken-symlink');
+  assert.equal(skip.isDir, false);
+  assert.equal(skip.reason, "symbolic link to 'missing.txt' points to nothing (ENOENT)");
+});
+
+test('a followed link to a FIFO is reported as a fifo skip without opening it', { timeout: 10_000 }, async (t) => {
+  const root = await tempRoot(t);
+  execFileSync('mkfifo', [path.join(root, 'pipe')]);
+  fs.symlinkSync('pipe', path.join(root, 'to-pipe'));
+  const entries = await collect({ root, followSymlinks: true });
+
+  assert.equal(skipFor(entries, 'to-pipe').code, 'fifo');
+});
+
+test('a hidden link is reported as hidden, whether links are followed or not and whether it resolves or not', async (t) => {
+  const root = await tempRoot(t);
+  makeTree(root, { 'real.txt': '' });
+  fs.symlinkSync('real.txt', path.join(root, '.alias'));
+  fs.symlinkSync('missing.txt', path.join(root, '.dangling'));
+  for (const followSymlinks of [false, true]) {
+    const entries = await collect({ root, followSymlinks });
+    assert.equal(skipFor(entries, '.alias').code, 'hidden', `followSymlinks: ${followSymlinks}`);
+    assert.equal(skipFor(entries, '.dangling').code, 'hidden', `followSymlinks: ${followSymlinks}`);
+  }
+});
+
+test('a name that is not valid UTF-8 is reported as name-not-utf8 even when it starts with a dot, and dropped when excluded', async (t) => {
+  const root = await tempRoot(t);
+  fs.writeFileSync(Buffer.concat([Buffer.from(root + '/'), Buffer.from([0x2e, 0xff])]), 'x');
+  fs.mkdirSync(Buffer.concat([Buffer.from(root + '/'), Buffer.from([0x64, 0xfe])]));
+
+  const entries = await collect({ root, followSymlinks: true });
+  assert.deepEqual(entries.map((e) => [e.relPath, e.kind === 'skip' && e.code]).sort(), [['.\uFFFD', 'name-not-utf8'], ['d\uFFFD', 'name-not-utf8']]);
+  assert.equal(skipFor(entries, 'd\uFFFD').isDir, true);
+
+  assert.deepEqual(await collect({ root, exclude: ['d*/', '.*'] }), []);
+});
+
 test('throws ENOENT when the root does not exist', async (t) => {
   const root = await tempRoot(t);
   await assert.rejects(collect({ root: path.join(root, 'missing') }), { code: 'ENOENT' });
