@@ -87,7 +87,7 @@ const RUN_OPTIONS = [
     key: 'maxRuntimeMs',
     flag: 'max-runtime',
     reader: duration('10m or 1h', { positive: true }),
-    help: 'a hard bound: then stop dispatching and stop the uploads in flight (an upload session after its current fragment, kept for the next run to continue; a single-PUT upload at once); the run is `partial`',
+    help: 'a hard bound: after DUR stop dispatching and stop the uploads in flight (a session upload after its current fragment, the session kept for the next run to continue; a one-PUT upload at once); the run is `partial`',
     group: 'Run',
     recorded: true,
   }),
