@@ -32,6 +32,8 @@ export interface Sample {
   foreignCpu?: number | null;
   /** Case 5: bytes sent again that an earlier (interrupted) run had already sent. */
   bytesResent?: number;
+  /** Case 5: the run's --max-runtime, ms. */
+  boundMs?: number;
 }
 
 export interface Row {
