@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LocalDrive, partialCopyPath } from '../../src/drives/local/local-drive.js';
 import { SourceFile } from '../../src/drives/source-file.js';
 import { quickXorHashBase64 } from '../../src/hash/quickxorhash.js';
+import { runJson } from '../support/cli.js';
+import { freshDatabase } from '../support/database.js';
 import { tempDir } from '../support/trees.js';
 
 const MiB = 1024 * 1024;
@@ -95,4 +97,27 @@ test('a source changed since its copy was interrupted is copied afresh, not cont
   assert.equal(uploaded.resumedBytes, 0);
   assert.ok((await readFile(s.dest)).equals(edited));
   assert.notEqual(s.partial(), old, 'the changed file has another partial-copy name');
+});
+
+test('a run over a file whose partial copy an interrupted run left counts it as resumed, with the bytes it did not copy again', async () => {
+  const db = await freshDatabase('local_partial');
+  const src = await tempDir('src');
+  const root = await tempDir('drive');
+  const bytes = patterned(3 * MiB + 9);
+  await mkdir(path.join(src, '5'));
+  const absPath = path.join(src, '5', 'big.bin');
+  await writeFile(absPath, bytes);
+  const source = SourceFile.open(absPath);
+  const dest = path.join(root, '5', 'big.bin');
+  await mkdir(path.dirname(dest), { recursive: true });
+  await writeFile(partialCopyPath(dest, source.fingerprint), bytes.subarray(0, 2 * MiB));
+  source.close();
+
+  const r = await runJson([src, '--database-url', db.url, '--local-root', root]);
+
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.summary.uploaded, 1);
+  assert.equal(r.summary.resumed, 1);
+  assert.equal(r.summary.bytesNotResent, 2 * MiB);
+  assert.ok((await readFile(dest)).equals(bytes));
 });
