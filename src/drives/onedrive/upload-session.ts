@@ -66,7 +66,7 @@ export class HashingReader {
   }
 
   /** Hashes the bytes before `offset` not hashed yet, reading them from disk without sending them. */
-  async hashUpTo(offset: number): Promise<void> {
+  private async hashUpTo(offset: number): Promise<void> {
     while (this.hashedUpTo < offset) await this.read(this.hashedUpTo, Math.min(this.buffer.length, offset - this.hashedUpTo));
   }
 
