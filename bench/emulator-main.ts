@@ -7,8 +7,9 @@
  * { type: 'budget', units, windowMs?, ...BudgetOptions } (a fresh budget; no answer) and
  * { type: 'budget', off: true } (no budget; no answer).
  * Child → parent: { type: 'ready', url, token, driveId, statsUrl } once listening, and
- * { type: 'stats', files, folders, bytes, requests, failed, failures, byMethod, budget } in answer
- * to 'stats' (`budget`: the emulator's BudgetStats, RU counted even with no budget configured).
+ * { type: 'stats', files, folders, bytes, requests, failed, failures, byMethod, budget, sessions } in
+ * answer to 'stats' (`budget`: the emulator's BudgetStats, RU counted even with no budget configured;
+ * `sessions`: every upload session with the bytes it took, cut off and refused).
  * A bad budget is a harness bug: it is reported on stderr and the child exits with 2.
  */
 import { startGraphEmulator } from '../test/support/graph-emulator/server.js';
@@ -67,6 +68,7 @@ process.on('message', (m: Message) => {
       failures,
       byMethod,
       budget: emulator.budget.stats(),
+      sessions: emulator.uploadSessions().map(({ name, state, received, bytesAccepted, bytesCutOff, bytesRefused }) => ({ name, state, received, bytesAccepted, bytesCutOff, bytesRefused })),
     });
   } else if (m.type === 'close') {
     void emulator.close().then(() => process.exit(0));

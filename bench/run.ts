@@ -6,6 +6,7 @@
  *                          [--threads N] [--tasks-per-thread N] [--latency MS] [--chunk-size B] [--simple-max B]
  *                          [--reference-files N] [--reference-runs N] [--no-reference] [--no-floors]
  *                          [--work DIR] [--keep] [--pg-fast] [--timeout-min N] [--out FILE | --no-docs]
+ *                          [--baseline DIR]
  *
  * Generates the data sets, starts a PostgreSQL and (for the onedrive target) the Graph emulator,
  * runs every case with the real CLI in a child process, and prints and writes medians. Every
@@ -116,7 +117,7 @@ async function main(argv: string[]): Promise<void> {
       command: `node dist/bench/run.js ${argv.join(' ')}`.trim(),
       machine: host,
       postgres: `${server.version.split(',')[0]}; ${server.settings}`,
-      options: { runs: o.runs, threads: o.threads, tasks: o.tasks, sweep: o.sweep, latencyMs: o.latencyMs, chunkSize: o.chunkSize, simpleMax: o.simpleMax, targets: o.targets, cases: o.cases },
+      options: { runs: o.runs, threads: o.threads, tasks: o.tasks, sweep: o.sweep, latencyMs: o.latencyMs, chunkSize: o.chunkSize, simpleMax: o.simpleMax, targets: o.targets, cases: o.cases, baseline: o.baseline },
       sets: ctx.sets,
       rows: ctx.results.rows,
       notes: ctx.results.notes,

@@ -15,6 +15,34 @@ export interface DriveKey {
   remoteRoot: string;
 }
 
+/**
+ * What identifies a source file's content without reading it: a resumed upload must be of the same
+ * file as the session it continues. mtime and ctime in nanoseconds, inode and device as decimal
+ * strings (exact beyond 2^53). A same-size edit with the mtime put back still moves the ctime;
+ * a file replaced by another has another inode.
+ */
+export interface SourceFingerprint {
+  size: number;
+  mtimeNs: string;
+  ctimeNs: string;
+  ino: string;
+  dev: string;
+}
+
+/** An upload session kept for a later run, as the ledger holds it (`vmb_upload_sessions`). */
+export interface SavedUploadSession {
+  /** Carries its own credential (tempauth): never logged, never in an error or another table. */
+  uploadUrl: string;
+  /** ms since the epoch, as the server last said. */
+  expiresAt: number;
+  /** ms since the epoch: the upload URL's token dies about 24 h after this (docs/graph-facts.md §9). */
+  createdAt: number;
+  /** Bytes the server had confirmed when the row was last written; the server's own answer is authoritative. */
+  bytesConfirmed: number;
+  /** The source file the session was created for. */
+  fingerprint: SourceFingerprint;
+}
+
 /** How to reach the ledger (src/ledger/address.ts makes it): a connection string, or the PG* variables when absent. */
 export interface LedgerAddress {
   /** Connection URL, already rewritten to libpq's sslmode meaning. */
@@ -99,6 +127,8 @@ export interface FileTask {
    * when the content differs.
    */
   expectLocalHash?: string;
+  /** An earlier run left an upload session for this path (`vmb_upload_sessions`): try to continue it. */
+  savedSession?: true;
 }
 
 /** One folder to create even if no file below it needs it (empty directories). */
@@ -120,19 +150,25 @@ export interface ReadSource {
 
 /** What became of one task. */
 export type TaskOutcome =
-  | { status: 'uploaded'; bytes: number; itemId: string; source: ReadSource }
+  | { status: 'uploaded'; bytes: number; itemId: string; source: ReadSource; resumedBytes: number }
   /** --checksum found the content unchanged: nothing was uploaded. */
   | { status: 'unchanged'; source: ReadSource }
   | { status: 'folder'; itemId: string }
   /** The run was stopping before this file's upload began: left for the next run, not a failure. */
   | { status: 'not-started' }
+  /**
+   * The run's hard bound stopped this file's upload (--max-runtime, the grace over, a second
+   * signal): not recorded, not a failure, left for the next run, which continues its upload
+   * session (or partial copy) when it kept one.
+   */
+  | { status: 'stopped' }
   | { status: 'failed'; stage: Stage; code: Code; kind: ErrorKind; message: string; stack?: string };
 
 /** What a thread reports for one task; requests retried and folders created count whatever the outcome. */
 export type TaskResult = TaskOutcome & { retries: number; foldersCreated: number };
 
 /** Main → threads, on the BroadcastChannel. */
-export type ChannelMessage = { type: 'abort' } | { type: 'close' };
+export type ChannelMessage = { type: 'halt' } | { type: 'abort' } | { type: 'close' };
 
 /** Thread → main, through `parentPort` (Piscina re-emits it as the pool's 'message' event). */
 export interface ThreadClosed {

@@ -13,6 +13,11 @@ export function largeFiles(root: string, quick: boolean): GridSpec {
   return { root, corps: [7], folders: quick ? 1 : 2, subfolders: 0, filesPerDir: quick ? 4 : 20, size: 64 * MiB };
 }
 
+/** Case 5: one file of 1 GiB, interrupted half-way and uploaded again; quick: 256 MiB. */
+function resumeFile(root: string, quick: boolean): GridSpec {
+  return { root, corps: [9], folders: 1, subfolders: 0, filesPerDir: 1, size: (quick ? 256 : 1024) * MiB };
+}
+
 /** Case 4: 1,000,000 empty files (5 × 20 × 10 folders × 1,000) with one mtime, so the ledger can be seeded without a stat; quick: 50,000. */
 function millionEmpty(root: string, quick: boolean): GridSpec {
   return { root, corps: [1, 2, 3, 4, 5], folders: 20, subfolders: 10, filesPerDir: quick ? 50 : 1000, size: 0, fixedMtimeMs: 1_700_000_000_000 };
@@ -25,6 +30,7 @@ export interface BenchSets {
   /** Case 4's smaller no-op set (20,000 files; quick: 2,000), for the RSS comparison with `million`. */
   noop20k: GridSpec;
   million: GridSpec;
+  resume: GridSpec;
 }
 
 export type SetName = keyof BenchSets;
@@ -36,5 +42,6 @@ export function benchSets(work: string, quick: boolean): Readonly<BenchSets> {
     large: largeFiles(path.join(work, 'large'), quick),
     noop20k: { ...million, root: path.join(work, 'noop-small'), filesPerDir: quick ? 2 : 20 },
     million,
+    resume: resumeFile(path.join(work, 'resume'), quick),
   };
 }

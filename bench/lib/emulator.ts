@@ -18,6 +18,8 @@ export interface EmulatorStats {
   failed: number;
   failures: Record<string, number>;
   byMethod: Record<string, number>;
+  /** Every upload session the emulator had, with the bytes it took, cut off and refused. */
+  sessions: Array<{ name: string; state: string; received: number; bytesAccepted: number; bytesCutOff: number; bytesRefused: number }>;
 }
 
 export interface EmulatorProcess {

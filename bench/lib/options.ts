@@ -31,6 +31,8 @@ export interface Options {
   referenceRuns: number;
   referenceFiles: number;
   budgetMs: number;
+  /** A built checkout of another version (case 5 measures it beside this one: today's behaviour). */
+  baseline: string | null;
 }
 
 /** A bad command line: the benchmark prints the message alone and exits 2. */
@@ -68,6 +70,7 @@ export function parseOptions(argv: string[], known: { cases: readonly { id: numb
         'reference-runs': { type: 'string', default: '1' },
         'reference-files': { type: 'string' },
         'budget-min': { type: 'string' },
+        baseline: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -114,5 +117,6 @@ export function parseOptions(argv: string[], known: { cases: readonly { id: numb
     referenceRuns: ints(values['reference-runs']!, 'reference-runs')[0],
     referenceFiles: values['reference-files'] !== undefined ? Number(values['reference-files']) : quick ? 500 : 1000,
     budgetMs: values['budget-min'] !== undefined ? Number(values['budget-min']) * 60_000 : quick ? 0 : 30 * 60_000,
+    baseline: values.baseline ? path.resolve(values.baseline) : null,
   };
 }

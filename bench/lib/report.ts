@@ -1,7 +1,7 @@
 import type { BenchSets } from './bench-sets.js';
 import type { GridSpec } from './datasets.js';
 import { dirCount, fileCount } from './datasets.js';
-import { fmt, summarize, type Row, type Summary } from './results.js';
+import { fmt, median, summarize, type Row, type Summary } from './results.js';
 
 export interface Report {
   when: string;
@@ -9,7 +9,7 @@ export interface Report {
   command: string;
   machine: { nproc: number; memoryGiB: number; cpu: string; node: string; os: string; commit: string };
   postgres: string;
-  options: { runs: number; threads: number; tasks: number; sweep: number[]; latencyMs: number; chunkSize: number; simpleMax: number; targets: string[]; cases: number[] };
+  options: { runs: number; threads: number; tasks: number; sweep: number[]; latencyMs: number; chunkSize: number; simpleMax: number; targets: string[]; cases: number[]; baseline?: string | null };
   sets: Readonly<BenchSets>;
   rows: Row[];
   notes: string[];
@@ -56,6 +56,7 @@ Everything listens on 127.0.0.1.
 | \`--no-reference\`, \`--no-floors\` | | leave them out |
 | \`--out FILE\`, \`--no-docs\` | docs/benchmarks.md | where the results go |
 | \`--timeout-min N\` | 20 | per child process |
+| \`--baseline DIR\` | none | case 5 also runs the CLI of this built checkout (another version: today's behaviour), beside this build |
 
 ## What is measured
 
@@ -65,6 +66,7 @@ Everything listens on 127.0.0.1.
 | 2 | the same files | the same sweep; every Graph request delayed 50 ms by the emulator |
 | 3 | 40 files of 64 MiB (upload sessions, 10 MiB chunks) | default threads × 16 |
 | 4 | 1,000,000 empty files (5 × 20 × 10 folders × 1,000), all already in the ledger; and 20,000 likewise for the RSS comparison | default threads × 16 |
+| 5 | one file of 1 GiB (quick: 256 MiB), onedrive only: killed (-9) once the server holds half of it, then the re-run; and a run whose \`--max-runtime\` is the time the killed run took to get half-way | default threads × 16; every Graph request delayed \`--latency\`; with \`--baseline DIR\` the same for that build |
 
 - **The importer** is the real CLI (\`node bin/vmb-import.js <dir> --database-url … --json --no-progress\`)
   in a child process, against a fresh database per run (case 4: a ledger seeded once per data set),
@@ -86,6 +88,11 @@ Everything listens on 127.0.0.1.
   (\`log_statement=all\` was the first proxy tried; on this machine it slowed the importer by about
   a quarter, so it is not used.)
 - **HTTP/file** is the number of requests the emulator received, divided by the files.
+- **Case 5** counts the bytes of every fragment the emulator received (taken, cut off or refused) in
+  the re-run, and of those the ones the server already held: the re-run's bytes minus the bytes it
+  did not hold yet (the fragment the kill cut off counts for nothing on the server, so it is not
+  among them). Its "MB/s" is those bytes over the re-run's wall time. The bounded run shows how far
+  past its \`--max-runtime\` a run goes with the upload in flight.
 - **The reference importer** (\`bench/reference-importer.ts\`) is the old recipe, run on the same data
   (cases 1 and 2: every folder and the first \`--reference-files\` files in path order) with the same
   target and N = threads × tasks items at once: per item a new \`pg.Client\`, the
@@ -141,7 +148,7 @@ export function renderMarkdown(r: Report): string {
     `- **Load:** ${loadLine(r)}`,
     `- **Command:** \`${r.command}\``,
     `- **Settings:** targets ${r.options.targets.join(', ')}; sweep ${r.options.sweep.join(', ')} threads × ${r.options.tasks} tasks; default ${r.options.threads} × ${r.options.tasks}; case 2 latency ${r.options.latencyMs} ms; chunk ${fmt.n(r.options.chunkSize)} B; simple upload up to ${fmt.n(r.options.simpleMax)} B`,
-    `- **Data sets:** small ${describe(r.sets.small)}; large ${describe(r.sets.large)}; no-op ${describe(r.sets.million)} and ${describe(r.sets.noop20k)}`,
+    `- **Data sets:** small ${describe(r.sets.small)}; large ${describe(r.sets.large)}; no-op ${describe(r.sets.million)} and ${describe(r.sets.noop20k)}; resume ${describe(r.sets.resume)}`,
     '',
   );
   for (const n of r.notes) out.push(`> ${n}`, '');
@@ -151,6 +158,7 @@ export function renderMarkdown(r: Report): string {
     out.push(`### Target: ${target}`, '');
     out.push(...resultsTable(rows), '');
     out.push(...targetsTable(r, rows), '');
+    out.push(...resumeTable(rows), '');
     const chart = svgChart(r, rows);
     if (chart) out.push('#### Throughput against threads (cases 1 and 2)', '', 'The chart is inline SVG (shown by most Markdown previews; GitHub strips it); the table under it has the same numbers.', '', chart, '', ...sweepTable(r, rows), '');
     out.push(...breakdown(rows), '');
@@ -260,6 +268,27 @@ function targetsTable(r: Report, rows: Row[]): string[] {
     }
   }
   return lines.some((l) => l.startsWith('| Case') || l.startsWith('| Peak')) ? lines : [];
+}
+
+/** Case 5: what a re-run after an interruption sends again, and how long a bounded run really takes, per build. */
+function resumeTable(rows: Row[]): string[] {
+  const c5 = rows.filter((x) => x.caseId === 5 && x.samples.length > 0);
+  if (c5.length === 0) return [];
+  const lines = [
+    '#### Case 5: a large file interrupted half-way, then the re-run',
+    '',
+    '| Build and measurement | Time s | --max-runtime s | Bytes sent | Of them the server already held | HTTP requests |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of c5) {
+    const resent = row.samples.map((x) => x.bytesResent).filter((x): x is number => x !== undefined);
+    const http = row.samples.map((x) => x.httpRequests).filter((x): x is number => x !== null);
+    const bounds = row.samples.map((x) => x.boundMs).filter((x): x is number => x !== undefined);
+    lines.push(
+      `| ${row.label} | ${fmt.s(summarize(row).ms)} | ${bounds.length ? fmt.s(median(bounds)) : '—'} | ${fmt.n(median(row.samples.map((x) => x.bytes)))} | ${resent.length ? fmt.n(median(resent)) : '—'} | ${fmt.n(median(http))} |`,
+    );
+  }
+  return lines;
 }
 
 function sweepTable(r: Report, rows: Row[]): string[] {

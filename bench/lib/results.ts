@@ -30,6 +30,10 @@ export interface Sample {
   load1?: number;
   /** Share of the machine's CPU used by processes outside the benchmark during the sample. */
   foreignCpu?: number | null;
+  /** Case 5: bytes sent again that an earlier (interrupted) run had already sent. */
+  bytesResent?: number;
+  /** Case 5: the run's --max-runtime, ms. */
+  boundMs?: number;
 }
 
 export interface Row {

@@ -8,6 +8,8 @@ export function formatSummary(s: RunSummary): string {
   const secs = (s.durationMs / 1000).toFixed(1);
   const head = s.dryRun ? 'dry run' : `run ${s.runId}`;
   lines.push(`${head} ${s.status} in ${secs}s: ${s.seen} files seen, ${s.uploaded} uploaded (${(s.bytesUploaded / MiB).toFixed(1)} MiB), ${s.unchanged} unchanged, ${s.skipped} skipped, ${s.deferred} deferred, ${s.failed} failed; ${s.foldersCreated} folders created`);
+  if (s.resumed > 0) lines.push(`${s.resumed} uploads continued where an earlier run left them (${(s.bytesNotResent / MiB).toFixed(1)} MiB not sent again)`);
+  if (s.leftForNextRun > 0) lines.push(`${s.leftForNextRun} files left for the next run (not started, or stopped mid-upload with their upload session kept)`);
   if (s.wouldUpload) {
     lines.push(`would upload ${s.wouldUpload.files} files (${(s.wouldUpload.bytes / MiB).toFixed(1)} MiB) and create ${s.wouldUpload.folders} folders; nothing was uploaded or written`);
   }

@@ -1,4 +1,5 @@
 import type { Code } from '../errors/codes.js';
+import type { SavedUploadSession } from '../types.js';
 import type { SourceFile } from './source-file.js';
 
 /**
@@ -49,7 +50,32 @@ export interface UploadRequest {
   parentId: string;
   name: string;
   remotePath: string;
+  /** Aborts at once: requests in flight are cut. */
   signal?: AbortSignal;
+  /**
+   * The run's hard bound (--max-runtime, the grace after a signal): stop at the next point the
+   * upload can be continued from, and keep what lets a later run continue it. A session upload
+   * stops after the fragment it is sending, its session kept in `sessions`; an upload with
+   * nothing to continue from (one PUT) is aborted. Either way it fails with code `aborted`.
+   */
+  halt?: AbortSignal;
+  /** Where this file's upload session is kept across runs; without it a session ends with its upload. */
+  sessions?: UploadSessionStore;
+}
+
+/**
+ * One target path's upload session as kept between runs (the ledger's `vmb_upload_sessions`, wired
+ * by the worker): the drive never sees the ledger itself.
+ */
+export interface UploadSessionStore {
+  /** The session an earlier run left for this path, if any. */
+  load(): Promise<SavedUploadSession | null>;
+  /** A new session, before its first fragment; replaces the path's older one. */
+  save(session: SavedUploadSession): Promise<void>;
+  /** The server confirmed more bytes; also marks the session as this run's. */
+  progress(uploadUrl: string, bytesConfirmed: number, expiresAt: number): Promise<void>;
+  /** The session is abandoned (cancelled, expired, of another file) or failed. */
+  forget(): Promise<void>;
 }
 
 export interface UploadedItem {
@@ -62,6 +88,8 @@ export interface UploadedItem {
   localHash: string;
   /** Requests retried while uploading this file (throttling, resets); counted in the summary. */
   retries: number;
+  /** Bytes an earlier run had sent, which this upload continued from instead of sending again (0: none). */
+  resumedBytes: number;
 }
 
 /**

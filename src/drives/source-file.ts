@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from 'node:fs';
 import { retryable, skip, VmbError } from '../errors/vmb-error.js';
+import type { SourceFingerprint } from '../types.js';
 import { localFault } from './local-faults.js';
 
 /**
@@ -28,6 +29,7 @@ export interface OpenSourceOptions {
  */
 export class SourceFile {
   private fd: number | null;
+  private print: SourceFingerprint | undefined;
 
   private constructor(
     readonly absPath: string,
@@ -65,6 +67,25 @@ export class SourceFile {
 
   get mtimeMs(): number {
     return this.stats.mtimeMs;
+  }
+
+  /**
+   * Size, mtime and ctime in nanoseconds, inode and device: what tells a resumed upload that this
+   * is still the file its session was created for. Taken from the open descriptor on first use
+   * (a second fstat, in nanoseconds, only for the uploads that resume), then kept.
+   */
+  get fingerprint(): SourceFingerprint {
+    if (this.print === undefined) {
+      let s;
+      try {
+        s = fstatSync(this.openFd(), { bigint: true });
+      } catch (err) {
+        throw sourceError(this.absPath, err);
+      }
+      if (Number(s.size) !== this.stats.size) throw skip('file-changed', `file changed since it was opened (size ${this.stats.size} → ${s.size}); left for the next run`);
+      this.print = { size: this.stats.size, mtimeNs: String(s.mtimeNs), ctimeNs: String(s.ctimeNs), ino: String(s.ino), dev: String(s.dev) };
+    }
+    return this.print;
   }
 
   /** Bytes read into `buffer[offset…]` from file position `position`; 0 at the end of the file. */

@@ -93,7 +93,7 @@ export const CODES = {
   'local-enfile': retryable(['read', 'upload'], 'the system has too many files open'),
   'db-unavailable': retryable(['folder', 'record'], 'the ledger could not be written, after waiting up to 60 s for the database'),
   'db-closed': retryable(['folder', 'record'], 'the thread was shutting down before the ledger write was made'),
-  aborted: retryable(['upload'], 'the upload was aborted (second signal, or the grace period ran out)'),
+  aborted: retryable(['upload'], 'the upload was stopped by the run (--max-runtime, the grace period over, a second signal); never a failure: the file is left for the next run, which continues its upload session'),
   'worker-error': retryable(['upload'], 'the worker thread handling the file failed'),
 
   // After the row is committed: the file is imported, the action was not done.

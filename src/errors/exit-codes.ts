@@ -4,6 +4,11 @@
  */
 export const EXIT_CODES = {
   ok: { code: 0, meaning: 'every file imported, unchanged, skipped by rule or deferred' },
+  partial: {
+    code: 0,
+    meaning:
+      'the run ended `partial` at --max-runtime, none failing: what it did is recorded and the rest is left for the next run, which continues the uploads it stopped; that is how a bounded cron run is meant to end, not an error (some files failed as well: 1)',
+  },
   someFilesFailed: { code: 1, meaning: 'some files failed (the others are imported and recorded), or an after-upload action failed' },
   config: { code: 2, meaning: 'usage or configuration error: one line on stderr saying what to fix, no stack trace' },
   software: { code: 70, meaning: 'a bug (EX_SOFTWARE): one line on stderr, the stack in the log' },

@@ -3,8 +3,9 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { fatal, skip } from '../errors/vmb-error.js';
+import type { DriveKey } from '../types.js';
 import { copyLine } from './copy-text.js';
-import { copyIntoStageSql, createStageTable, mergeStagedFiles } from './statements.js';
+import { copyIntoStageSql, createStageTable, deleteCommittedUploadSessions, mergeStagedFiles } from './statements.js';
 import type { LedgerConnection } from './connection.js';
 
 /** One file's ledger row, as the worker thread hands it over after a finished upload. */
@@ -23,6 +24,8 @@ export interface FileRow {
   sourceSize: number;
   sourceMtimeMs: number;
   runId: number;
+  /** A row in vmb_upload_sessions may exist for this path: deleted in the transaction that commits this one. */
+  uploadSession: boolean;
 }
 
 /** Each connection gets its staging table once: a replaced connection creates its own again. */
@@ -30,7 +33,8 @@ const staged = new WeakSet<pg.Client>();
 
 /**
  * Merge one group-commit batch in one transaction: COPY into the connection's staging table,
- * then one merge statement that also bumps the folders' `child_count`. Returns, per row, undefined
+ * then one merge statement that also bumps the folders' `child_count`, then (only when some file
+ * had one) the deletion of the files' upload sessions, which are done once their rows commit. Returns, per row, undefined
  * when it is committed or the error it failed with. When one row clashes with another path's item
  * (two names that differ only in case map to one OneDrive item), the batch is merged row by row so
  * only that file fails. Idempotent: a retried batch inserts nothing twice.
@@ -61,7 +65,21 @@ async function mergeBatch(client: pg.Client, rows: FileRow[]): Promise<void> {
     await client.query('ROLLBACK');
     throw fatal('ledger-inconsistent', `merge touched ${counts.merged} of ${rows.length} rows and ${counts.parentsBumped} of ${counts.parents} parent folders; rolled back`);
   }
+  for (const [key, remotePaths] of sessionPathsByDrive(rows)) await deleteCommittedUploadSessions(client, key, remotePaths);
   await client.query('COMMIT');
+}
+
+/** The paths of the rows that had an upload session, per drive key (one key per thread in practice). */
+function sessionPathsByDrive(rows: FileRow[]): Array<[DriveKey, string[]]> {
+  const byKey = new Map<string, [DriveKey, string[]]>();
+  for (const r of rows) {
+    if (!r.uploadSession) continue;
+    const id = `${r.driveId}\0${r.remoteRoot}`;
+    let entry = byKey.get(id);
+    if (!entry) byKey.set(id, (entry = [{ driveId: r.driveId, remoteRoot: r.remoteRoot }, []]));
+    entry[1].push(r.remotePath);
+  }
+  return [...byKey.values()];
 }
 
 function isUniqueViolation(err: unknown): boolean {

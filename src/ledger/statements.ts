@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { DriveKey } from '../types.js';
+import type { DriveKey, SavedUploadSession } from '../types.js';
 import { query } from './sql-files.js';
 
 /**
@@ -112,4 +112,73 @@ export async function insertFailures(c: pg.Client, runId: number, failures: Fail
     failures.map((f) => f.code),
     failures.map((f) => f.message),
   ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upload sessions kept across runs (vmb_upload_sessions). The upload URL is a credential: these
+// functions are the only ones that read or write it.
+
+/** One target path's session key. */
+export interface UploadSessionKey extends DriveKey {
+  remotePath: string;
+}
+
+export interface UploadSessionRow extends UploadSessionKey, SavedUploadSession {
+  sourcePath: string;
+  parentItemId: string;
+  name: string;
+  runId: number;
+}
+
+export async function saveUploadSession(c: pg.Client, s: UploadSessionRow): Promise<void> {
+  const f = s.fingerprint;
+  await c.query(query('save-upload-session'), [
+    s.driveId, s.remoteRoot, s.remotePath, s.sourcePath, s.parentItemId, s.name, s.uploadUrl, new Date(s.expiresAt), s.bytesConfirmed,
+    f.size, f.mtimeNs, f.ctimeNs, f.ino, f.dev, s.runId, new Date(s.createdAt),
+  ]);
+}
+
+export async function updateUploadSession(c: pg.Client, key: UploadSessionKey, uploadUrl: string, progress: { bytesConfirmed: number; expiresAt: number; runId: number }): Promise<void> {
+  await c.query(query('update-upload-session'), [key.driveId, key.remoteRoot, key.remotePath, uploadUrl, progress.bytesConfirmed, new Date(progress.expiresAt), progress.runId]);
+}
+
+export async function findUploadSession(c: pg.Client, key: UploadSessionKey): Promise<SavedUploadSession | null> {
+  const r = await c.query<{
+    upload_url: string;
+    expires_at: Date;
+    created_at: Date;
+    bytes_confirmed: string;
+    source_size: string;
+    source_mtime_ns: string;
+    source_ctime_ns: string;
+    source_ino: string;
+    source_dev: string;
+  }>(query('find-upload-session'), [key.driveId, key.remoteRoot, key.remotePath]);
+  const row = r.rows[0];
+  if (!row) return null;
+  return {
+    uploadUrl: row.upload_url,
+    expiresAt: row.expires_at.getTime(),
+    createdAt: row.created_at.getTime(),
+    bytesConfirmed: Number(row.bytes_confirmed),
+    fingerprint: { size: Number(row.source_size), mtimeNs: row.source_mtime_ns, ctimeNs: row.source_ctime_ns, ino: row.source_ino, dev: row.source_dev },
+  };
+}
+
+export async function deleteUploadSession(c: pg.Client, key: UploadSessionKey): Promise<void> {
+  await c.query(query('delete-upload-session'), [key.driveId, key.remoteRoot, key.remotePath]);
+}
+
+/** Inside the group commit's transaction: the sessions of these committed files are done. */
+export async function deleteCommittedUploadSessions(c: pg.Client, key: DriveKey, remotePaths: string[]): Promise<void> {
+  await c.query(query('delete-committed-upload-sessions'), [key.driveId, key.remoteRoot, remotePaths]);
+}
+
+/**
+ * Forgets this drive's sessions that are surely gone (expired, or older than `maxAgeMs`) and
+ * returns the target paths of the others.
+ */
+export async function findResumableUploadSessions(c: pg.Client, key: DriveKey, maxAgeMs: number): Promise<Set<string>> {
+  const r = await c.query<{ remote_path: string }>(query('find-resumable-upload-sessions'), [key.driveId, key.remoteRoot, maxAgeMs]);
+  return new Set(r.rows.map((row) => row.remote_path));
 }

@@ -5,9 +5,10 @@
  * reach only the threads already listening when it was sent.
  */
 const STATE = 0;
-const RUNNING = 0;
+// 0: running.
 const DRAINING = 1;
-const ABORTING = 2;
+const HALTING = 2;
+const ABORTING = 3;
 
 export function createRunFlagsBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
@@ -25,16 +26,36 @@ export class RunFlags {
     return Atomics.load(this.state, STATE) >= DRAINING;
   }
 
-  /** Uploads in flight are aborted too. */
+  /**
+   * The run's hard bound is reached: uploads in flight stop where they can be continued from (a
+   * session upload after the fragment it is sending, its session kept), or are aborted.
+   */
+  get halting(): boolean {
+    return Atomics.load(this.state, STATE) >= HALTING;
+  }
+
+  /** Uploads in flight are aborted at once, fragments cut. */
   get aborting(): boolean {
     return Atomics.load(this.state, STATE) >= ABORTING;
   }
 
   drain(): void {
-    Atomics.compareExchange(this.state, STATE, RUNNING, DRAINING);
+    this.raise(DRAINING);
+  }
+
+  halt(): void {
+    this.raise(HALTING);
   }
 
   abort(): void {
-    Atomics.store(this.state, STATE, ABORTING);
+    this.raise(ABORTING);
+  }
+
+  /** The state only moves forward. */
+  private raise(to: number): void {
+    for (;;) {
+      const now = Atomics.load(this.state, STATE);
+      if (now >= to || Atomics.compareExchange(this.state, STATE, now, to) === now) return;
+    }
   }
 }

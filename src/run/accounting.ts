@@ -29,6 +29,15 @@ export class Tally {
   retries = 0;
   /** Files imported whose --after-upload action failed (the file stays where it was). */
   afterUploadFailed = 0;
+  /** Uploaded files that continued an upload session (or partial copy) an earlier run left. */
+  resumed = 0;
+  /** Bytes of those files that an earlier run had sent, not sent again. */
+  bytesNotResent = 0;
+  /**
+   * Files dispatched but left for the next run, not failed: not begun because the run was stopping,
+   * or stopped mid-upload by its bound (their upload sessions kept).
+   */
+  leftForNextRun = 0;
 
   counts() {
     return {
@@ -42,6 +51,9 @@ export class Tally {
       foldersCreated: this.foldersCreated,
       retries: this.retries,
       afterUploadFailed: this.afterUploadFailed,
+      resumed: this.resumed,
+      bytesNotResent: this.bytesNotResent,
+      leftForNextRun: this.leftForNextRun,
     };
   }
 }
@@ -127,12 +139,19 @@ export class RunAccount {
       case 'uploaded':
         tally.uploaded++;
         tally.bytesUploaded += r.bytes;
+        if (r.resumedBytes > 0) {
+          tally.resumed++;
+          tally.bytesNotResent += r.resumedBytes;
+        }
         return;
       case 'unchanged':
         tally.unchanged++;
         return;
-      case 'folder':
       case 'not-started':
+      case 'stopped':
+        if (task.kind === 'file') tally.leftForNextRun++;
+        return;
+      case 'folder':
         return;
       case 'failed':
         if (task.kind === 'file') tally.failed++;

@@ -56,7 +56,15 @@ export class Dispatcher {
     this.pool?.stopStarting();
   }
 
-  /** Uploads still running are aborted (their rows are not written); rows already committing finish. */
+  /**
+   * Uploads still running stop where they can be continued from, their sessions kept (their rows
+   * are not written); rows already committing finish.
+   */
+  haltInFlight(): void {
+    this.pool?.haltInFlight();
+  }
+
+  /** Uploads still running are aborted at once (their rows are not written); rows already committing finish. */
   abortInFlight(): void {
     this.pool?.abortInFlight();
   }

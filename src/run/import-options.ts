@@ -87,7 +87,7 @@ const RUN_OPTIONS = [
     key: 'maxRuntimeMs',
     flag: 'max-runtime',
     reader: duration('10m or 1h', { positive: true }),
-    help: 'stop dispatching, finish what is in flight, record the run as `partial`',
+    help: 'a hard bound: after DUR stop dispatching and stop the uploads in flight (a session upload after its current fragment, the session kept for the next run to continue; a one-PUT upload at once); the run is `partial`',
     group: 'Run',
     recorded: true,
   }),
@@ -96,7 +96,7 @@ const RUN_OPTIONS = [
     flag: 'grace',
     reader: duration('30s'),
     default: '30s',
-    help: 'after SIGINT/SIGTERM, how long files in flight may take before their uploads are aborted',
+    help: 'after SIGINT/SIGTERM, how long files in flight may take before their uploads are stopped as at --max-runtime (a second signal aborts them at once)',
     group: 'Run',
   }),
   option({

@@ -5,7 +5,8 @@ import type { PreparedDrive } from '../drives/backend.js';
 import { fatal, toErrorData } from '../errors/vmb-error.js';
 import { refusedWrite } from '../ledger/pg-errors.js';
 import { markDeadRunsInterrupted, runLockKey } from '../ledger/run-lock.js';
-import { findLedgerEntries, finishRun, insertRun } from '../ledger/statements.js';
+import { SESSION_MAX_AGE_MS } from '../drives/onedrive/upload-session.js';
+import { findLedgerEntries, findResumableUploadSessions, finishRun, insertRun } from '../ledger/statements.js';
 import { chunks } from '../limits/chunks.js';
 import { createRunFlagsBuffer } from '../limits/run-flags.js';
 import type { Logger } from '../log/logger.js';
@@ -40,6 +41,12 @@ export interface RunSummary {
   failed: number;
   deferred: number;
   bytesUploaded: number;
+  /** Uploaded files that continued an upload session (or partial copy) an earlier run left. */
+  resumed: number;
+  /** Bytes of those that an earlier run had sent, not sent again. */
+  bytesNotResent: number;
+  /** Dispatched files not begun because the run was stopping, or stopped mid-upload by its bound: not failed. */
+  leftForNextRun: number;
   foldersCreated: number;
   retries: number;
   afterUploadFailed: number;
@@ -76,6 +83,8 @@ interface Opened {
   runId: number | null;
   account: RunAccount;
   dispatcher: Dispatcher;
+  /** Target paths with an upload session an earlier run left open. */
+  savedSessions: ReadonlySet<string>;
 }
 
 /** One import, start to end. */
@@ -130,6 +139,8 @@ class ImportRun {
       log.warn('the ledger schema is not installed or not up to date; a dry run does not migrate, so every file is planned as new');
     }
     const runId = o.dryRun ? null : await this.startRun(drive, ledger);
+    // Read once: this run's own sessions are made by its tasks, one task per path.
+    const savedSessions = runId === null ? new Set<string>() : await ledger.connection.run((c) => findResumableUploadSessions(c, drive.key, SESSION_MAX_AGE_MS));
     const account = new RunAccount(new FailureLog(ledger.connection, runId), log, o.dryRun);
     if (runId !== null) {
       // Registered after the lock, so released before it: the row is finished while the lock is held.
@@ -158,13 +169,14 @@ class ImportRun {
       this.teardown = await dispatcher.teardown();
     });
     stop.drain.signal.addEventListener('abort', () => dispatcher.stopStarting(), { once: true });
+    stop.halt.signal.addEventListener('abort', () => dispatcher.haltInFlight(), { once: true });
     stop.force.signal.addEventListener('abort', () => dispatcher.abortInFlight(), { once: true });
     if (o.maxRuntimeMs !== undefined) {
       const timer = setTimeout(() => stop.request('max-runtime'), o.maxRuntimeMs);
       releasers.add('max-runtime timer', () => clearTimeout(timer));
     }
     hooks.onStart?.({ runId, embeddedDataDir: ledger.embeddedDataDir });
-    return { drive, ledger, runId, account, dispatcher };
+    return { drive, ledger, runId, account, dispatcher, savedSessions };
   }
 
   /**
@@ -199,7 +211,7 @@ class ImportRun {
   }
 
   /** Walk, plan each batch against the ledger, account every item and dispatch its task, until the walk ends or the run stops. */
-  private async planAndDispatch({ drive, ledger, account, dispatcher }: Opened): Promise<void> {
+  private async planAndDispatch({ drive, ledger, account, dispatcher, savedSessions }: Opened): Promise<void> {
     const { o, hooks } = this;
     const { stop } = hooks;
     const planner: PlannerOptions = {
@@ -208,6 +220,7 @@ class ImportRun {
       checkPath: drive.checkPath,
       minAgeMs: o.minAgeMs,
       checksum: o.checksum,
+      savedSessions,
       now: Date.now,
     };
     const entries = walk({ root: o.root, include: o.include, exclude: o.exclude, hidden: o.hidden, followSymlinks: o.followSymlinks, maxSize: o.maxSize, signal: stop.drain.signal });
@@ -259,7 +272,7 @@ class ImportRun {
     if (failure) account.afterUploadFailed(failure);
   }
 
-  /** Every dispatched task reports; after an interruption the stop control's grace bounds the uploads. */
+  /** Every dispatched task reports; the stop control's bound (--max-runtime, the grace) bounds the uploads. */
   private async drain({ account, dispatcher }: Opened): Promise<void> {
     await dispatcher.drained();
     this.hooks.onProgress?.(account.tally);

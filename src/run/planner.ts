@@ -22,6 +22,8 @@ export interface PlannerOptions {
   minAgeMs: number;
   /** Same size and mtime is not enough: compare content hashes (in the worker threads). */
   checksum: boolean;
+  /** Target paths with an upload session an earlier run left open, which their tasks try to continue. */
+  savedSessions?: ReadonlySet<string>;
   now: () => number;
 }
 
@@ -96,6 +98,7 @@ export async function planBatch(entries: WalkEntry[], options: PlannerOptions): 
         size: e.size,
         mtimeMs: e.mtimeMs,
         ...(expectLocalHash ? { expectLocalHash } : {}),
+        ...(options.savedSessions?.has(remotePath) ? { savedSession: true as const } : {}),
       },
     });
   }

@@ -1,6 +1,6 @@
 import type { StopReason } from '../types.js';
 
-/** Reasons that interrupt a run from outside: files in flight get the grace period, then are aborted. */
+/** Reasons that interrupt a run from outside: files in flight get the grace period, then are halted. */
 const INTERRUPTIONS: ReadonlySet<StopReason> = new Set(['SIGINT', 'SIGTERM', 'lock-lost']);
 
 export const isInterruption = (reason: StopReason | null) => reason !== null && INTERRUPTIONS.has(reason);
@@ -8,15 +8,21 @@ export const isInterruption = (reason: StopReason | null) => reason !== null && 
 /**
  * The one owner of stopping a run. Every reason to stop is requested here: a signal (the CLI
  * passes them on), --max-runtime, a fatal failure, a lost run lock. The first request drains: no
- * more files are dispatched, and files dispatched but not yet uploading come back unstarted. After
- * an interruption the grace period starts, whenever it arrives; when it ends, or at a second
- * signal, `force` aborts the uploads still in flight. The run itself still tears down cleanly and
- * records how it ended.
+ * more files are dispatched, and files dispatched but not yet uploading come back unstarted.
+ *
+ * The run has a hard bound: --max-runtime, and the end of the grace period that starts when an
+ * interruption arrives (whenever it arrives). At the bound `halt` stops the uploads in flight
+ * where a later run can continue them: a session upload after the fragment it is sending, its
+ * session kept; a simple upload is aborted. So the run ends within the bound plus one fragment's
+ * time. A second signal `force`s: every upload is aborted at once, fragments cut. The run itself
+ * still tears down cleanly and records how it ended.
  */
 export class StopControl {
   /** Aborted at the first request: stop dispatching and starting uploads. */
   readonly drain = new AbortController();
-  /** Aborted when the uploads in flight must stop: grace over, or a second signal. */
+  /** Aborted at the bound: uploads in flight stop after their current fragment. */
+  readonly halt = new AbortController();
+  /** Aborted at a second signal: uploads in flight are cut at once. */
   readonly force = new AbortController();
   private why: StopReason | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
@@ -35,8 +41,9 @@ export class StopControl {
     if (!this.requested) {
       this.why = reason;
       this.drain.abort();
-      if (isInterruption(reason)) {
-        this.graceTimer = setTimeout(() => this.forceNow(), this.graceMs);
+      if (reason === 'max-runtime') this.haltNow();
+      else if (isInterruption(reason)) {
+        this.graceTimer = setTimeout(() => this.haltNow(), this.graceMs);
         this.graceTimer.unref();
       }
       return;
@@ -45,6 +52,9 @@ export class StopControl {
       // A signal after a stop for another reason says how the run really ended.
       if (this.why !== 'SIGINT' && this.why !== 'SIGTERM') this.why = reason;
       this.forceNow();
+    } else if (reason === 'max-runtime') {
+      // The bound holds even while an interruption's grace is running.
+      this.haltNow();
     }
   }
 
@@ -52,8 +62,13 @@ export class StopControl {
     if (this.graceTimer) clearTimeout(this.graceTimer);
   }
 
-  private forceNow(): void {
+  private haltNow(): void {
     this.dispose();
+    if (!this.halt.signal.aborted) this.halt.abort();
+  }
+
+  private forceNow(): void {
+    this.haltNow();
     if (!this.force.signal.aborted) this.force.abort();
   }
 }

@@ -83,7 +83,16 @@ export class ThreadPool {
     this.runFlags.drain();
   }
 
-  /** Every thread aborts its uploads in flight (grace over, second signal). */
+  /**
+   * Every thread stops its uploads in flight where they can be continued from (--max-runtime, grace
+   * over): a session upload after its current fragment, keeping its session; a simple upload at once.
+   */
+  haltInFlight(): void {
+    this.runFlags.halt();
+    this.broadcast({ type: 'halt' });
+  }
+
+  /** Every thread aborts its uploads in flight at once (a second signal). */
   abortInFlight(): void {
     this.runFlags.abort();
     this.broadcast({ type: 'abort' });

@@ -1,9 +1,10 @@
 import { VmbError, toErrorData } from '../errors/vmb-error.js';
 import { hashFile } from '../hash/hash-file.js';
 import { SourceFile } from '../drives/source-file.js';
-import type { UploadedItem } from '../drives/drive.js';
+import type { UploadedItem, UploadRequest } from '../drives/drive.js';
 import type { FileTask, FolderTask, Stage, Task, TaskOutcome, TaskResult, WorkerConfig } from '../types.js';
 import type { FolderTally } from './folder-chain.js';
+import { LedgerSessionStore } from './ledger-session-store.js';
 import { threadContext, type ThreadContext } from './thread-context.js';
 
 /** Upload attempts per file for retryable failures (hash mismatch, exhausted request retries). */
@@ -42,10 +43,12 @@ async function importFolder(thread: ThreadContext, task: FolderTask, tally: Fold
 async function importFile(thread: ThreadContext, task: FileTask, tally: FolderTally, at: { stage: Stage }): Promise<TaskOutcome> {
   const parentId = await thread.folders.ensure(task.corpIndex, task.folders, sourceDirsOf(task), tally);
   const remotePath = [...task.folders, task.name].join('/');
+  const { driveId, remoteRoot } = thread.driveKey;
+  const sessions = new LedgerSessionStore(thread.ledger, { driveId, remoteRoot, remotePath, sourcePath: task.sourcePath, parentItemId: parentId, name: task.name, runId: thread.config.runId }, task.savedSession === true);
 
   const sent = await thread.uploads.use(async () => {
     // Stopping: a file whose upload has not begun is left for the next run.
-    if (thread.runFlags.draining) return null;
+    if (thread.runFlags.draining) return 'not-started' as const;
     at.stage = 'read';
     const source = SourceFile.open(task.absPath, { followSymlinks: thread.config.followSymlinks });
     try {
@@ -53,22 +56,28 @@ async function importFile(thread: ThreadContext, task: FileTask, tally: FolderTa
       if (task.expectLocalHash !== undefined && (await hashFile(source)) === task.expectLocalHash) return { read, item: null };
 
       at.stage = 'upload';
-      const item = await upload(thread, { source, parentId, name: task.name, remotePath }, tally);
+      let item: UploadedItem;
+      try {
+        item = await upload(thread, { source, parentId, name: task.name, remotePath, sessions }, tally);
+      } catch (err) {
+        // The run's bound stopped it: left for the next run, which continues what was kept.
+        if (err instanceof VmbError && err.code === 'aborted' && thread.halt.signal.aborted) return 'stopped' as const;
+        throw err;
+      }
 
       at.stage = 'verify';
-      source.assertUnchanged();
+      await afterUpload(sessions, () => source.assertUnchanged());
       return { read, item };
     } finally {
       source.close();
     }
   });
-  if (sent === null) return { status: 'not-started' };
+  if (sent === 'not-started' || sent === 'stopped') return { status: sent };
   const { read, item } = sent;
   if (item === null) return { status: 'unchanged', source: read };
 
   at.stage = 'record';
-  const { driveId, remoteRoot } = thread.driveKey;
-  await thread.commits.add({
+  await afterUpload(sessions, () => thread.commits.add({
     corpIndex: task.corpIndex,
     driveId,
     remoteRoot,
@@ -83,8 +92,22 @@ async function importFile(thread: ThreadContext, task: FileTask, tally: FolderTa
     sourceSize: read.size,
     sourceMtimeMs: read.mtimeMs,
     runId: thread.config.runId,
-  });
-  return { status: 'uploaded', bytes: item.size, itemId: item.itemId, source: read };
+    uploadSession: sessions.mayExist,
+  }));
+  return { status: 'uploaded', bytes: item.size, itemId: item.itemId, source: read, resumedBytes: item.resumedBytes };
+}
+
+/**
+ * A step after the upload finished: its session is done on the server, so when the file fails
+ * here the session row goes too (best effort; a row left behind only costs the next run a GET).
+ */
+async function afterUpload<T>(sessions: LedgerSessionStore, step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    await sessions.forget().catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Source path of each folder in the chain, aligned with `folders` (the corp folder first). */
@@ -96,14 +119,14 @@ function sourceDirsOf(task: Task): string[] {
 }
 
 /** Retry a retryable upload failure (hash mismatch, request retries exhausted) a bounded number of times. */
-async function upload(thread: ThreadContext, req: { source: SourceFile; parentId: string; name: string; remotePath: string }, tally: { retries: number }): Promise<UploadedItem> {
+async function upload(thread: ThreadContext, req: Omit<UploadRequest, 'signal' | 'halt'>, tally: { retries: number }): Promise<UploadedItem> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const item = await thread.drive.upload({ ...req, signal: thread.abort.signal });
+      const item = await thread.drive.upload({ ...req, signal: thread.abort.signal, halt: thread.halt.signal });
       tally.retries += item.retries;
       return item;
     } catch (err) {
-      if (!(err instanceof VmbError) || err.kind !== 'retryable' || attempt >= FILE_ATTEMPTS || thread.abort.signal.aborted) throw err;
+      if (!(err instanceof VmbError) || err.kind !== 'retryable' || attempt >= FILE_ATTEMPTS || thread.halt.signal.aborted) throw err;
       tally.retries++;
     }
   }

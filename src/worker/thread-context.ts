@@ -33,14 +33,20 @@ export class ThreadContext {
   readonly uploads: Slots;
   /** The run's stop state, shared with the main thread. */
   readonly runFlags: RunFlags;
-  /** Aborted when the main thread gives up on in-flight uploads (second signal, grace period over). */
+  /**
+   * Aborted at the run's hard bound (--max-runtime, grace over): uploads in flight stop where they
+   * can be continued from, keeping their sessions.
+   */
+  readonly halt = new AbortController();
+  /** Aborted when the main thread gives up on in-flight uploads at once (a second signal). */
   readonly abort = new AbortController();
   private driveInstance: Drive | null = null;
 
   constructor(readonly config: WorkerConfig) {
     this.uploads = new Slots(config.tasksPerThread);
     this.runFlags = new RunFlags(config.runFlags);
-    // A thread that starts after the uploads were given up on gives up on its own at once.
+    // A thread that starts after the bound (or the abort) applies it to itself at once.
+    if (this.runFlags.halting) this.halt.abort();
     if (this.runFlags.aborting) this.abort.abort();
     this.ledger = new LedgerConnection(config.ledger, { applicationName: config.applicationName });
     this.commits = new Batcher({
@@ -92,7 +98,10 @@ export function listenForTeardown(config: WorkerConfig): void {
   channel = new BroadcastChannel(config.channel);
   channel.onmessage = (event: unknown) => {
     const message = (event as { data: ChannelMessage }).data;
-    if (message.type === 'abort' && context) {
+    if (message.type === 'halt' && context) {
+      context.halt.abort();
+    } else if (message.type === 'abort' && context) {
+      context.halt.abort();
       context.abort.abort();
     } else if (message.type === 'close') {
       void closeThread();

@@ -181,7 +181,7 @@ test('a move that fails is reported and the file stays where it was, imported', 
   await assertLedgerMatchesFiles(await items(db.url), src, files);
 });
 
-test('--max-runtime stops dispatching, finishes files in flight and records the run as partial', async () => {
+test('--max-runtime stops dispatching and the uploads in flight, leaves the rest for the next run and records the run as partial', async () => {
   const db = await freshDatabase('max_runtime');
   const src = await tempDir('src');
   const root = '/cron-max-runtime';
@@ -196,6 +196,8 @@ test('--max-runtime stops dispatching, finishes files in flight and records the 
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.summary.status, 'partial');
   assert.ok(r.summary.uploaded > 0 && r.summary.uploaded < files.length, `uploaded ${r.summary.uploaded}`);
+  assert.equal(r.summary.failed, 0, 'a file stopped by the bound is not a failure');
+  assert.equal(r.summary.uploaded + r.summary.leftForNextRun, r.summary.seen, 'every file seen was uploaded or left for the next run');
   const rows = (await items(db.url)).filter((x) => !x.is_folder);
   assert.equal(rows.length, r.summary.uploaded, 'a row for every finished upload and none for the rest');
   for (const row of rows) assert.ok(emulator.itemByPath(`${root}/${row.remote_path}`), `${row.remote_path} is on the drive`);

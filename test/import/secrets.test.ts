@@ -7,9 +7,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { freshDatabase, serverUrl, withClient, withDatabase } from '../support/database.js';
-import { runCli, type CliResult } from '../support/cli.js';
+import { runCli, startCli, type CliResult } from '../support/cli.js';
 import { makeTree, tempDir } from '../support/trees.js';
-import { dumpCorporateSchema, failureRows } from '../support/faults.js';
+import { dumpCorporateSchema, failureRows, waitFor } from '../support/faults.js';
+import { sessionRows } from '../support/sessions.js';
 import { freePort } from '../../src/ledger/embedded.js';
 import { startGraphEmulator } from '../support/graph-emulator/server.js';
 
@@ -165,3 +166,45 @@ test(
     }
   },
 );
+
+test('an upload URL kept for the next run is in vmb_upload_sessions and in no output, log line or other table', async () => {
+  const db = await freshDatabase('secrets_sessions');
+  const emulator = await startGraphEmulator({ storeContent: false });
+  const logs = await tempDir('logs');
+  try {
+    const src = await tempDir('src');
+    await mkdir(path.join(src, '43'));
+    await writeFile(path.join(src, '43', 'kept.bin'), randomBytes(40 * CHUNK));
+    await writeFile(path.join(src, '43', 'doomed.bin'), randomBytes(6 * CHUNK));
+    // doomed.bin's chunks always fail, so its session is cancelled and the failure recorded.
+    emulator.faults.failNext({ count: 1000, status: 500, match: (req) => req.toUploadUrl && req.method === 'PUT' && String(req.headers['content-range']).endsWith(`/${6 * CHUNK}`) });
+    emulator.faults.latencyMs = 100;
+    const graph = ['--target', 'onedrive', '--graph-url', emulator.url, '--drive-id', emulator.driveId, '--chunk-size', String(CHUNK), '--simple-upload-max', String(CHUNK), '--retries', '1', '--database-url', db.url];
+    const logged = (n: number) => ['--log-level', 'trace', '--log-file', path.join(logs, `run-${n}.log`)];
+    const outputs: CliResult[] = [];
+
+    // Stopped by its bound mid-upload: the session is kept.
+    const first = startCli([src, ...graph, ...logged(1), '--threads', '1', '--grace', '0s', '--json', '--no-progress'], { VMB_GRAPH_TOKEN: emulator.token });
+    await waitFor('fragments of kept.bin', () => emulator.uploadSessions().some((x) => x.name === 'kept.bin' && x.fragmentsAccepted >= 3), 60_000, 10);
+    first.child.kill('SIGTERM');
+    outputs.push(await first.done);
+    const [kept] = await sessionRows(db.url);
+    assert.ok(kept?.upload_url.includes('tempauth='), 'the kept session is in its table');
+    for (const args of [['runs', '--json'], ['runs'], ['failures', '--json'], ['failures']]) outputs.push(await runCli([...args, '--database-url', db.url]));
+    emulator.faults.latencyMs = 0;
+    // The next run continues it (and meets doomed.bin again).
+    outputs.push(await runCli([src, ...graph, ...logged(2), '--json', '--no-progress'], { VMB_GRAPH_TOKEN: emulator.token }));
+    assert.equal(JSON.parse(outputs.at(-1)!.stdout).resumed, 1, outputs.at(-1)!.stderr);
+
+    const secrets = [...new Set(emulator.requests().map((q) => q.query.tempauth).filter((x): x is string => Boolean(x)))];
+    assert.ok(secrets.length >= 2, 'both files went through upload sessions');
+    const places: Array<[string, string]> = outputs.flatMap((r, i): Array<[string, string]> => [[`output ${i}: stdout`, r.stdout], [`output ${i}: stderr`, r.stderr]]);
+    for (const n of [1, 2]) places.push([`log file ${n}`, await readFile(path.join(logs, `run-${n}.log`), 'utf8')]);
+    places.push(['database (every row but vmb_upload_sessions)', (await dumpCorporateSchema(db.url)).filter((row) => !row.startsWith('vmb_upload_sessions: ')).join('\n')]);
+    const leaks = places.flatMap(([where, text]) => secrets.filter((x) => text.includes(x)).map((x) => `tempauth ${x.slice(0, 8)}… in ${where}`));
+    assert.deepEqual(leaks, []);
+    assert.ok(places.some(([, text]) => text.includes('doomed.bin')), 'the outputs searched do hold the failure');
+  } finally {
+    await emulator.close();
+  }
+});

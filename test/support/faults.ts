@@ -148,7 +148,7 @@ export function runRow(url: string, id: number): Promise<{ status: string; count
 
 /** The count fields of a JSON summary, as the run row stores them. */
 export function summaryCounts(summary: Record<string, any>): Record<string, number> {
-  const keys = ['seen', 'uploaded', 'unchanged', 'skipped', 'failed', 'deferred', 'bytesUploaded', 'foldersCreated', 'retries', 'afterUploadFailed'];
+  const keys = ['seen', 'uploaded', 'unchanged', 'skipped', 'failed', 'deferred', 'bytesUploaded', 'foldersCreated', 'retries', 'afterUploadFailed', 'resumed', 'bytesNotResent', 'leftForNextRun'];
   return Object.fromEntries(keys.map((k) => [k, summary[k]]));
 }
 

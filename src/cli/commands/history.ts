@@ -73,12 +73,18 @@ interface RunListRow {
   failures_recorded: string;
 }
 
-async function runHistoryExists(c: pg.Client): Promise<boolean> {
-  return (await c.query<{ ready: boolean }>(query('run-history-exists'))).rows[0].ready;
+async function runHistoryExists(c: pg.Client): Promise<{ ready: boolean; sessions: boolean }> {
+  return (await c.query<{ ready: boolean; sessions: boolean }>(query('run-history-exists'))).rows[0];
 }
 
 async function listRuns(c: pg.Client, limit: number | null): Promise<RunListRow[]> {
   return (await c.query<RunListRow>(query('list-runs'), [limit])).rows;
+}
+
+/** Per run id, the upload sessions it left open (those the next run will try to continue). */
+async function countOpenUploadSessions(c: pg.Client, runIds: number[]): Promise<Map<number, number>> {
+  const r = await c.query<{ run_id: string; n: number }>(query('count-open-upload-sessions'), [runIds]);
+  return new Map(r.rows.map((row) => [Number(row.run_id), row.n]));
 }
 
 async function findRun(c: pg.Client, runId: number | null): Promise<{ id: number; status: string; startedAt: Date } | null> {
@@ -125,8 +131,13 @@ export interface RunJson {
   bytesUploaded: number | null;
   foldersCreated: number | null;
   retries: number | null;
+  resumed: number | null;
+  bytesNotResent: number | null;
+  leftForNextRun: number | null;
   /** Rows in vmb_import_failures for this run (skips included). */
   failuresRecorded: number;
+  /** Upload sessions this run left open for a later run to continue (still in vmb_upload_sessions). */
+  sessionsOpen: number;
 }
 
 /** One failure as `failures --json` prints it. */
@@ -139,13 +150,15 @@ export interface FailureJson {
   recordedAt: string;
 }
 
-const COUNT_KEYS = ['seen', 'uploaded', 'unchanged', 'skipped', 'failed', 'deferred', 'bytesUploaded', 'foldersCreated', 'retries'] as const;
+const COUNT_KEYS = ['seen', 'uploaded', 'unchanged', 'skipped', 'failed', 'deferred', 'bytesUploaded', 'foldersCreated', 'retries', 'resumed', 'bytesNotResent', 'leftForNextRun'] as const;
 
 export async function runsCommand(a: HistoryArgs, io: Partial<HistoryIo> = {}): Promise<number> {
   const o = parseTable(RUNS_OPTIONS, a, io.env ?? process.env);
   return withHistory(o, io, 'runs', async (c, out) => {
-    const rows = (await runHistoryExists(c)) ? await listRuns(c, o.limit || null) : [];
-    const runs = rows.map(runJson);
+    const exists = await runHistoryExists(c);
+    const rows = exists.ready ? await listRuns(c, o.limit || null) : [];
+    const open = exists.sessions && rows.length > 0 ? await countOpenUploadSessions(c, rows.map((r) => Number(r.id))) : new Map<number, number>();
+    const runs = rows.map((r) => runJson(r, open.get(Number(r.id)) ?? 0));
     if (o.json) return out(JSON.stringify(runs) + '\n');
     if (runs.length === 0) return out('no runs recorded yet\n');
     const table = runs.map((r) => [
@@ -159,9 +172,10 @@ export async function runsCommand(a: HistoryArgs, io: Partial<HistoryIo> = {}): 
       num(r.failed),
       num(r.skipped),
       r.bytesUploaded === null ? '-' : formatBytes(r.bytesUploaded),
+      String(r.sessionsOpen),
       printable(r.host),
     ]);
-    return out(formatTable(['id', 'started', 'duration', 'status', 'uploaded', 'unchanged', 'deferred', 'failed', 'skipped', 'bytes', 'host'], table, [0, 2, 4, 5, 6, 7, 8, 9]));
+    return out(formatTable(['id', 'started', 'duration', 'status', 'uploaded', 'unchanged', 'deferred', 'failed', 'skipped', 'bytes', 'sessions', 'host'], table, [0, 2, 4, 5, 6, 7, 8, 9, 10]));
   });
 }
 
@@ -169,7 +183,7 @@ export async function failuresCommand(a: HistoryArgs, io: Partial<HistoryIo> = {
   const o = parseTable(FAILURES_OPTIONS, a, io.env ?? process.env);
   const wanted = o.run ?? null;
   return withHistory(o, io, 'failures', async (c, out) => {
-    const run = (await runHistoryExists(c)) ? await findRun(c, wanted) : null;
+    const run = (await runHistoryExists(c)).ready ? await findRun(c, wanted) : null;
     if (!run) {
       if (wanted !== null) throw fatal('no-such-run', `run ${wanted} is not in the ledger (vmb-import runs lists them)`);
       return out(o.json ? '[]\n' : 'no runs recorded yet\n');
@@ -217,7 +231,7 @@ async function withHistory(
   }
 }
 
-function runJson(r: RunListRow): RunJson {
+function runJson(r: RunListRow, sessionsOpen: number): RunJson {
   const counts = r.counts ?? {};
   const count = (k: (typeof COUNT_KEYS)[number]) => (typeof counts[k] === 'number' ? (counts[k] as number) : null);
   return {
@@ -242,7 +256,11 @@ function runJson(r: RunListRow): RunJson {
     bytesUploaded: count('bytesUploaded'),
     foldersCreated: count('foldersCreated'),
     retries: count('retries'),
+    resumed: count('resumed'),
+    bytesNotResent: count('bytesNotResent'),
+    leftForNextRun: count('leftForNextRun'),
     failuresRecorded: Number(r.failures_recorded),
+    sessionsOpen,
   };
 }
 

@@ -37,5 +37,6 @@ export function exitCodeFor(s: RunSummary): number {
   // A run stopped by a bug is not "some files failed": cron must be able to tell them apart.
   if (s.stopCode === 'internal-error') return EXIT_CODES.software.code;
   if (s.status === 'interrupted') return (s.stopReason === 'SIGTERM' ? EXIT_CODES.sigterm : EXIT_CODES.sigint).code;
-  return (s.failed > 0 || s.afterUploadFailed > 0 ? EXIT_CODES.someFilesFailed : EXIT_CODES.ok).code;
+  if (s.failed > 0 || s.afterUploadFailed > 0) return EXIT_CODES.someFilesFailed.code;
+  return (s.status === 'partial' ? EXIT_CODES.partial : EXIT_CODES.ok).code;
 }

@@ -95,29 +95,36 @@ export class OneDriveDrive implements Drive {
     const reader = new HashingReader(req.source, size, buffer);
     try {
       const itemPath = this.childPath(req.parentId, req.name);
-      let item = simple
-        ? await this.simpleUpload(itemPath, reader, req, stats)
-        : await uploadInSession({
-            client: this.client,
-            pacer: this.pacer,
-            itemPath,
-            remotePath: req.remotePath,
-            reader,
-            size,
-            chunkSize: this.config.chunkSize,
-            restarts: this.config.retries,
-            requestTimeoutMs: this.config.requestTimeoutMs,
-            openSessions: this.openSessions,
-            stats,
-            signal: req.signal,
-          });
+      let item: DriveItem;
+      let resumedBytes = 0;
+      if (simple) {
+        item = await this.simpleUpload(itemPath, reader, req, stats);
+      } else {
+        ({ item, resumedBytes } = await uploadInSession({
+          client: this.client,
+          pacer: this.pacer,
+          itemPath,
+          remotePath: req.remotePath,
+          reader,
+          size,
+          chunkSize: this.config.chunkSize,
+          restarts: this.config.retries,
+          requestTimeoutMs: this.config.requestTimeoutMs,
+          openSessions: this.openSessions,
+          stats,
+          signal: req.signal,
+          halt: req.halt,
+          store: req.sessions && { sessions: req.sessions, fingerprint: req.source.fingerprint },
+        }));
+      }
       // An upload reply may come before the drive has hashed the content; the item has it later.
       if (item.file?.hashes?.quickXorHash === undefined) {
         item = parseJson<DriveItem>(await this.client.request({ method: 'GET', to: { path: `${this.drivePath}/items/${encodeURIComponent(item.id)}` }, signal: req.signal }, stats));
       }
-      return this.verified(req, item, reader.digestBase64(), stats.retries);
+      return this.verified(req, item, reader.digestBase64(), stats.retries, resumedBytes);
     } catch (err) {
-      if (req.signal?.aborted) throw new VmbError('retryable', 'aborted', `${req.remotePath}: upload aborted`, { cause: err });
+      if (err instanceof VmbError && err.code === 'aborted') throw err;
+      if (req.signal?.aborted || req.halt?.aborted) throw new VmbError('retryable', 'aborted', `${req.remotePath}: upload stopped`, { cause: err });
       // The parent is addressed by the id the ledger holds: when it is gone, someone deleted or
       // moved the folder on the drive, and only bringing the ledger in step helps.
       if (err instanceof VmbError && err.code === 'graph-not-found') {
@@ -153,13 +160,17 @@ export class OneDriveDrive implements Drive {
     }
   }
 
+  /** Cancels the sessions still open that no store keeps; a kept one is the next run's to continue. */
   async close(): Promise<void> {
     await Promise.all([...this.openSessions].map((url) => cancelUploadSession(this.client, url, this.config.requestTimeoutMs)));
     this.openSessions.clear();
     await this.client.close();
   }
 
-  /** Whole file in memory, which `simpleUploadMax` (a few MiB) bounds; also the only way for 0 bytes. */
+  /**
+   * Whole file in memory, which `simpleUploadMax` (a few MiB) bounds; also the only way for 0 bytes.
+   * Nothing of it can be continued, so the run's bound aborts it.
+   */
   private async simpleUpload(itemPath: string, reader: HashingReader, req: UploadRequest, stats: RetryStats): Promise<DriveItem> {
     const body = await reader.read(0, req.source.size);
     await reader.assertEnds();
@@ -169,14 +180,14 @@ export class OneDriveDrive implements Drive {
         to: { path: `${itemPath}/content?@microsoft.graph.conflictBehavior=replace` },
         body,
         headers: { 'Content-Type': 'application/octet-stream' },
-        signal: req.signal,
+        signal: req.halt && req.signal ? AbortSignal.any([req.signal, req.halt]) : (req.halt ?? req.signal),
       },
       stats,
     );
     return parseJson<DriveItem>(res);
   }
 
-  private verified(req: UploadRequest, item: DriveItem, localHash: string, retries: number): UploadedItem {
+  private verified(req: UploadRequest, item: DriveItem, localHash: string, retries: number, resumedBytes: number): UploadedItem {
     const remoteHash = item.file?.hashes?.quickXorHash ?? null;
     const size = item.size ?? req.source.size;
     if (!isRewrittenBySharePoint(req.name)) {
@@ -185,7 +196,7 @@ export class OneDriveDrive implements Drive {
       }
       if (size !== req.source.size) throw new VmbError('retryable', 'size-mismatch', `${req.remotePath}: the drive reports ${size} bytes, ${req.source.size} were sent`);
     }
-    return { itemId: item.id, size, remoteHash, localHash, retries };
+    return { itemId: item.id, size, remoteHash, localHash, retries, resumedBytes };
   }
 
   /** `/drives/{d}/items/{parentId}:/{name}:` addresses a child by name whether or not it exists. */

@@ -13,11 +13,14 @@ export interface DriveItem {
 
 export interface UploadSession {
   uploadUrl: string;
+  expirationDateTime?: string;
 }
 
 /** What `GET {uploadUrl}` and a 202 chunk reply carry: ranges look like `"26-"` or `"0-99"`. */
 export interface UploadSessionStatus {
   nextExpectedRanges: string[];
+  /** Each fragment extends it (docs/graph-facts.md §9). */
+  expirationDateTime?: string;
 }
 
 export type ConflictBehavior = 'fail' | 'replace' | 'rename';

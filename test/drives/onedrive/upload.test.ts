@@ -29,7 +29,7 @@ for (const [label, size, chunkPuts] of [
     assert.equal(item?.size, size);
     assert.equal(item?.quickXorHash, expected);
     assert.ok(item?.content?.equals(bytes));
-    assert.deepEqual(uploaded, { itemId: item?.id, size, remoteHash: expected, localHash: expected, retries: 0 });
+    assert.deepEqual(uploaded, { itemId: item?.id, size, remoteHash: expected, localHash: expected, retries: 0, resumedBytes: 0 });
   });
 }
 
