@@ -187,6 +187,17 @@ export interface FileFailure {
   reason: string;
 }
 
+/**
+ * What the traffic governor saw over a run (OneDrive; all zero for the local drive): requests the
+ * drive throttled (429/503), time no request could start because of a hold, and the resource units
+ * spent per minute of the run.
+ */
+export interface ThrottlingTally {
+  throttledRequests: number;
+  heldMs: number;
+  resourceUnitsPerMinute: number;
+}
+
 /** Why a run stopped before the walk ended. */
 export type StopReason = 'SIGINT' | 'SIGTERM' | 'max-runtime' | 'lock-lost' | 'fatal-error';
 
