@@ -79,11 +79,16 @@ export interface OneDriveConfig {
    * buffer, which bounds memory however many large files are in flight.
    */
   bufferBytes: number;
+  /** --max-rate: RU per minute, 0 for none. */
+  maxRate: number;
+  /** --bwlimit: bytes per second for the whole run, 0 for none. */
+  bwlimit: number;
+  userAgent: string;
   /**
-   * Shared between all threads (plain memory, not a connection): the pool-wide Retry-After hold,
-   * see src/drives/onedrive/pacer.ts.
+   * Shared between all threads (plain memory, not a connection): the traffic governor's hold,
+   * schedules and learned rate, see src/drives/onedrive/governor.ts.
    */
-  pacerBuffer: SharedArrayBuffer;
+  governorBuffer: SharedArrayBuffer;
   /**
    * Static bearer token (VMB_GRAPH_TOKEN) when given; otherwise credentials come from the standard
    * AZURE_* environment variables inside each thread.
@@ -198,7 +203,23 @@ export interface ThrottlingTally {
   resourceUnitsPerMinute: number;
 }
 
+/** The main thread's reading of a drive's shared traffic state (OneDrive's governor). */
+export interface TrafficReading {
+  throttledRequests: number;
+  heldMs: number;
+  /** Epoch ms before which no request starts (in the past when there is no hold). */
+  holdUntil: number;
+  /** Holds begun so far. */
+  holds: number;
+  /** RU of the requests the drive accepted. */
+  resourceUnitsAdmitted: number;
+  /** Since when throttling has let nothing through (epoch ms), or null. */
+  throttledSince: number | null;
+  /** Since when the drive has answered only 503 (epoch ms), or null. */
+  unavailableSince: number | null;
+}
+
 /** Why a run stopped before the walk ended. */
-export type StopReason = 'SIGINT' | 'SIGTERM' | 'max-runtime' | 'lock-lost' | 'fatal-error';
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'max-runtime' | 'throttle-timeout' | 'graph-blocked' | 'lock-lost' | 'fatal-error';
 
 export type RunStatus = 'succeeded' | 'failed' | 'partial' | 'interrupted';

@@ -1,5 +1,5 @@
 import type { OptionTable, Values } from '../options/option.js';
-import type { DriveConfig, DriveKey } from '../types.js';
+import type { DriveConfig, DriveKey, TrafficReading } from '../types.js';
 import type { RemoteNamer } from './drive.js';
 
 /**
@@ -34,4 +34,17 @@ export interface PreparedDrive {
   checkPath: (remotePath: string) => string | null;
   /** For messages and the summary. */
   describe: string;
+  /** The drive's traffic shared by every thread, for the run to watch; absent when there is none (local). */
+  traffic?: DriveTraffic;
+}
+
+/** What the main thread sees of a drive's pool-wide traffic state and the limits it is held to. */
+export interface DriveTraffic {
+  read(): TrafficReading;
+  /** The run is stopping: requests waiting for their turn give up, later ones fail at once. */
+  release(): void;
+  /** --throttle-timeout: a throttled stretch this long stops the run. */
+  throttleTimeoutMs: number;
+  /** --blocked-after: 503s only for this long mean the app is blocked. */
+  blockedAfterMs: number;
 }

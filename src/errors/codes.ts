@@ -78,7 +78,7 @@ export const CODES = {
   'graph-http-<status>': skip(UPLOAD, 'any other HTTP status Graph answered that is not worth another try'),
 
   // Transient: retried, then a failure of the file.
-  throttled: retryable(UPLOAD, 'Graph throttled the request (429, 503, 509); every thread waits its Retry-After'),
+  throttled: retryable(UPLOAD, 'Graph throttled the request (429, 503, 509): every thread waits for the hold, then goes on at the learned pace; never a failure of its own (see Throttling)'),
   'network-error': retryable(UPLOAD, 'the connection to Graph failed or was reset'),
   'request-timeout': retryable(UPLOAD, 'nothing moved on a Graph request for --request-timeout'),
   'graph-server-error': retryable(UPLOAD, 'Graph answered 500, 502 or 504'),
@@ -133,6 +133,7 @@ export const CODES = {
   'graph-quota-exceeded': fatal(UPLOAD, 'the drive is full (HTTP 507)'),
   'tls-error': fatal(UPLOAD, 'the TLS certificate of Graph cannot be trusted'),
   'ledger-inconsistent': fatal(['folder', 'record'], "a ledger write touched other rows than expected; it was rolled back"),
+  'graph-blocked': fatal(UPLOAD, 'Graph answered only 503 for --blocked-after: the tenant may have blocked the app; the run stops, failed, and the files not done are left for the next run'),
   'target-closed': fatal(UPLOAD, 'a request was made on a drive after its thread closed it'),
   'internal-error': fatal(['read', 'folder', 'upload', 'record'], 'a bug: an unexpected exception; its stack is in the log'),
 } as const satisfies Record<string, CodeInfo>;

@@ -7,9 +7,9 @@ export const EXIT_CODES = {
   partial: {
     code: 0,
     meaning:
-      'the run ended `partial` at --max-runtime, none failing: what it did is recorded and the rest is left for the next run, which continues the uploads it stopped; that is how a bounded cron run is meant to end, not an error (some files failed as well: 1)',
+      'the run ended `partial` at --max-runtime or --throttle-timeout, none failing: what it did is recorded and the rest is left for the next run, which continues the uploads it stopped; that is how a bounded cron run is meant to end, not an error (some files failed as well: 1)',
   },
-  someFilesFailed: { code: 1, meaning: 'some files failed (the others are imported and recorded), or an after-upload action failed' },
+  someFilesFailed: { code: 1, meaning: 'some files failed (the others are imported and recorded), an after-upload action failed, or the run ended `failed` (graph-blocked: the tenant may have blocked the app)' },
   config: { code: 2, meaning: 'usage or configuration error: one line on stderr saying what to fix, no stack trace' },
   software: { code: 70, meaning: 'a bug (EX_SOFTWARE): one line on stderr, the stack in the log' },
   locked: { code: 75, meaning: 'another run holds the lock for this root and target (the line names its run id, host, pid and start)' },

@@ -38,6 +38,10 @@ export class Tally {
    * or stopped mid-upload by its bound (their upload sessions kept).
    */
   leftForNextRun = 0;
+  /** Of `deferred`: files not done when the drive's throttling ended the run (--throttle-timeout). */
+  deferredThrottled = 0;
+  /** While the drive holds every request: until when (epoch ms), for the progress display. */
+  heldUntil: number | null = null;
 
   counts() {
     return {
@@ -70,6 +74,8 @@ export class RunAccount {
   /** Dry run only: every file and folder that would be acted on. */
   readonly plan: PlanEntry[] | null;
   readonly wouldUpload = { files: 0, bytes: 0, folders: 0 };
+  /** Set when throttling ends the run: the files it leaves are deferred (reason `throttled`), not just left. */
+  deferringThrottled = false;
 
   constructor(
     readonly failures: FailureLog,
@@ -149,7 +155,11 @@ export class RunAccount {
         return;
       case 'not-started':
       case 'stopped':
-        if (task.kind === 'file') tally.leftForNextRun++;
+        if (task.kind !== 'file') return;
+        if (this.deferringThrottled) {
+          tally.deferred++;
+          tally.deferredThrottled++;
+        } else tally.leftForNextRun++;
         return;
       case 'folder':
         return;

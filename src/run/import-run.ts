@@ -10,7 +10,7 @@ import { findLedgerEntries, findResumableUploadSessions, finishRun, insertRun } 
 import { chunks } from '../limits/chunks.js';
 import { createRunFlagsBuffer } from '../limits/run-flags.js';
 import type { Logger } from '../log/logger.js';
-import type { Code, FileFailure, RunStatus, StopReason, Task, TaskResult } from '../types.js';
+import type { Code, FileFailure, RunStatus, StopReason, Task, TaskResult, ThrottlingTally } from '../types.js';
 import { VERSION } from '../version.js';
 import { checkRoot } from '../walk/root.js';
 import { walk } from '../walk/walk.js';
@@ -27,6 +27,7 @@ import { RunLockKeeper } from './run-lock-keeper.js';
 import { statusFor } from './run-status.js';
 import { StopControl } from './stop-control.js';
 import type { TeardownReport } from './thread-pool.js';
+import { TrafficWatch } from './traffic-watch.js';
 
 export interface RunSummary {
   runId: number | null;
@@ -61,6 +62,8 @@ export interface RunSummary {
   stopReason?: StopReason;
   /** With stopReason `fatal-error`: the code of the failure that stopped the run. */
   stopCode?: Code;
+  /** What the drive's throttling cost the run (all zero for the local drive). */
+  throttling: ThrottlingTally & { deferred: number };
   threads?: TeardownReport;
 }
 
@@ -85,6 +88,7 @@ interface Opened {
   dispatcher: Dispatcher;
   /** Target paths with an upload session an earlier run left open. */
   savedSessions: ReadonlySet<string>;
+  traffic: TrafficWatch | null;
 }
 
 /** One import, start to end. */
@@ -142,11 +146,14 @@ class ImportRun {
     // Read once: this run's own sessions are made by its tasks, one task per path.
     const savedSessions = runId === null ? new Set<string>() : await ledger.connection.run((c) => findResumableUploadSessions(c, drive.key, SESSION_MAX_AGE_MS));
     const account = new RunAccount(new FailureLog(ledger.connection, runId), log, o.dryRun);
+    const traffic = drive.traffic && !o.dryRun ? new TrafficWatch(drive.traffic, log, (verdict, why) => this.throttledOut(account, verdict, why), (until) => this.held(account, until)) : null;
     if (runId !== null) {
       // Registered after the lock, so released before it: the row is finished while the lock is held.
       releasers.add('run row', async () => {
         await account.failures.save();
-        await ledger.connection.run((c) => finishRun(c, runId, this.status, account.tally.counts()));
+        const { throttledRequests, heldMs } = this.throttling(traffic);
+        const throttling = { throttledRequests, heldMs, deferredThrottled: account.tally.deferredThrottled };
+        await ledger.connection.run((c) => finishRun(c, runId, this.status, { ...account.tally.counts(), ...throttling }));
       });
     }
     const dispatcher = new Dispatcher({
@@ -171,12 +178,42 @@ class ImportRun {
     stop.drain.signal.addEventListener('abort', () => dispatcher.stopStarting(), { once: true });
     stop.halt.signal.addEventListener('abort', () => dispatcher.haltInFlight(), { once: true });
     stop.force.signal.addEventListener('abort', () => dispatcher.abortInFlight(), { once: true });
+    if (traffic) {
+      // After the threads' halt flag is up, so a request the governor lets go of reads as stopped.
+      stop.halt.signal.addEventListener('abort', () => drive.traffic!.release(), { once: true });
+      traffic.start();
+      releasers.add('traffic watch', () => traffic.stop());
+    }
     if (o.maxRuntimeMs !== undefined) {
       const timer = setTimeout(() => stop.request('max-runtime'), o.maxRuntimeMs);
       releasers.add('max-runtime timer', () => clearTimeout(timer));
     }
     hooks.onStart?.({ runId, embeddedDataDir: ledger.embeddedDataDir });
-    return { drive, ledger, runId, account, dispatcher, savedSessions };
+    return { drive, ledger, runId, account, dispatcher, savedSessions, traffic };
+  }
+
+  /** The drive's throttling ends the run: a stretch past --throttle-timeout, or a blocked app. */
+  private throttledOut(account: RunAccount, verdict: 'throttle-timeout' | 'graph-blocked', why: string): void {
+    const { log, stop } = this.hooks;
+    if (stop.requested) return;
+    if (verdict === 'graph-blocked') {
+      this.stopCode = 'graph-blocked';
+      log.error({ code: 'graph-blocked' }, `stopping the run: ${why}`);
+    } else {
+      account.deferringThrottled = true;
+      log.warn({ code: 'throttled' }, `stopping the run: ${why}`);
+    }
+    stop.request(verdict);
+  }
+
+  /** Keeps the progress display's "held" current while nothing else moves. */
+  private held(account: RunAccount, until: number | null): void {
+    account.tally.heldUntil = until;
+    this.hooks.onProgress?.(account.tally);
+  }
+
+  private throttling(traffic: TrafficWatch | null): ThrottlingTally {
+    return traffic?.tally(Date.now() - this.started) ?? { throttledRequests: 0, heldMs: 0, resourceUnitsPerMinute: 0 };
   }
 
   /**
@@ -278,7 +315,7 @@ class ImportRun {
     this.hooks.onProgress?.(account.tally);
   }
 
-  private summary({ account, runId, drive }: Opened): RunSummary {
+  private summary({ account, runId, drive, traffic }: Opened): RunSummary {
     const { o } = this;
     const { stop } = this.hooks;
     return {
@@ -294,6 +331,7 @@ class ImportRun {
       ...(account.plan ? { plan: account.plan, wouldUpload: account.wouldUpload } : {}),
       ...(stop.reason ? { stopReason: stop.reason } : {}),
       ...(this.stopCode ? { stopCode: this.stopCode } : {}),
+      throttling: { ...this.throttling(traffic), deferred: account.tally.deferredThrottled },
       ...(this.teardown ? { threads: this.teardown } : {}),
     };
   }

@@ -5,12 +5,16 @@ const INTERRUPTIONS: ReadonlySet<StopReason> = new Set(['SIGINT', 'SIGTERM', 'lo
 
 export const isInterruption = (reason: StopReason | null) => reason !== null && INTERRUPTIONS.has(reason);
 
+/** Reasons that are the run's hard bound themselves: uploads in flight are halted at once. */
+const BOUNDS: ReadonlySet<StopReason> = new Set(['max-runtime', 'throttle-timeout', 'graph-blocked']);
+
 /**
  * The one owner of stopping a run. Every reason to stop is requested here: a signal (the CLI
- * passes them on), --max-runtime, a fatal failure, a lost run lock. The first request drains: no
+ * passes them on), --max-runtime, a fatal failure, a lost run lock, the drive's throttling
+ * (--throttle-timeout, a blocked app). The first request drains: no
  * more files are dispatched, and files dispatched but not yet uploading come back unstarted.
  *
- * The run has a hard bound: --max-runtime, and the end of the grace period that starts when an
+ * The run has a hard bound: --max-runtime (and --throttle-timeout, a blocked app), and the end of the grace period that starts when an
  * interruption arrives (whenever it arrives). At the bound `halt` stops the uploads in flight
  * where a later run can continue them: a session upload after the fragment it is sending, its
  * session kept; a simple upload is aborted. So the run ends within the bound plus one fragment's
@@ -41,7 +45,7 @@ export class StopControl {
     if (!this.requested) {
       this.why = reason;
       this.drain.abort();
-      if (reason === 'max-runtime') this.haltNow();
+      if (BOUNDS.has(reason)) this.haltNow();
       else if (isInterruption(reason)) {
         this.graceTimer = setTimeout(() => this.haltNow(), this.graceMs);
         this.graceTimer.unref();
@@ -52,8 +56,8 @@ export class StopControl {
       // A signal after a stop for another reason says how the run really ended.
       if (this.why !== 'SIGINT' && this.why !== 'SIGTERM') this.why = reason;
       this.forceNow();
-    } else if (reason === 'max-runtime') {
-      // The bound holds even while an interruption's grace is running.
+    } else if (BOUNDS.has(reason)) {
+      // A bound holds even while an interruption's grace is running.
       this.haltNow();
     }
   }

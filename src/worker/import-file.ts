@@ -29,6 +29,8 @@ export async function importTask(config: WorkerConfig, task: Task): Promise<Task
     const result = task.kind === 'folder' ? await importFolder(thread, task, tally) : await importFile(thread, task, tally, at);
     return { ...tally, ...result };
   } catch (err) {
+    // Stopped by the run's bound before its upload began (a folder waiting its turn at the drive).
+    if (halted(thread, err)) return { ...tally, status: at.stage === 'folder' ? 'not-started' : 'stopped' };
     const e = toErrorData(err);
     return { ...tally, status: 'failed', stage: at.stage, ...e };
   } finally {
@@ -61,7 +63,7 @@ async function importFile(thread: ThreadContext, task: FileTask, tally: FolderTa
         item = await upload(thread, { source, parentId, name: task.name, remotePath, sessions }, tally);
       } catch (err) {
         // The run's bound stopped it: left for the next run, which continues what was kept.
-        if (err instanceof VmbError && err.code === 'aborted' && thread.halt.signal.aborted) return 'stopped' as const;
+        if (halted(thread, err)) return 'stopped' as const;
         throw err;
       }
 
@@ -98,6 +100,14 @@ async function importFile(thread: ThreadContext, task: FileTask, tally: FolderTa
 }
 
 /**
+ * Stopped by the run's bound: the thread's halt, or the shared stop state when the governor let go
+ * of a waiting request before the halt message reached this thread.
+ */
+function halted(thread: ThreadContext, err: unknown): boolean {
+  return err instanceof VmbError && err.code === 'aborted' && (thread.halt.signal.aborted || thread.runFlags.halting);
+}
+
+/**
  * A step after the upload finished: its session is done on the server, so when the file fails
  * here the session row goes too (best effort; a row left behind only costs the next run a GET).
  */
@@ -126,7 +136,7 @@ async function upload(thread: ThreadContext, req: Omit<UploadRequest, 'signal' |
       tally.retries += item.retries;
       return item;
     } catch (err) {
-      if (!(err instanceof VmbError) || err.kind !== 'retryable' || attempt >= FILE_ATTEMPTS || thread.halt.signal.aborted) throw err;
+      if (!(err instanceof VmbError) || err.kind !== 'retryable' || attempt >= FILE_ATTEMPTS || halted(thread, err) || thread.halt.signal.aborted) throw err;
       tally.retries++;
     }
   }

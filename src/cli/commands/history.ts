@@ -134,6 +134,9 @@ export interface RunJson {
   resumed: number | null;
   bytesNotResent: number | null;
   leftForNextRun: number | null;
+  /** Requests the drive throttled, and the time no request could start because of it. */
+  throttledRequests: number | null;
+  heldMs: number | null;
   /** Rows in vmb_import_failures for this run (skips included). */
   failuresRecorded: number;
   /** Upload sessions this run left open for a later run to continue (still in vmb_upload_sessions). */
@@ -150,7 +153,7 @@ export interface FailureJson {
   recordedAt: string;
 }
 
-const COUNT_KEYS = ['seen', 'uploaded', 'unchanged', 'skipped', 'failed', 'deferred', 'bytesUploaded', 'foldersCreated', 'retries', 'resumed', 'bytesNotResent', 'leftForNextRun'] as const;
+const COUNT_KEYS = ['seen', 'uploaded', 'unchanged', 'skipped', 'failed', 'deferred', 'bytesUploaded', 'foldersCreated', 'retries', 'resumed', 'bytesNotResent', 'leftForNextRun', 'throttledRequests', 'heldMs'] as const;
 
 export async function runsCommand(a: HistoryArgs, io: Partial<HistoryIo> = {}): Promise<number> {
   const o = parseTable(RUNS_OPTIONS, a, io.env ?? process.env);
@@ -173,9 +176,10 @@ export async function runsCommand(a: HistoryArgs, io: Partial<HistoryIo> = {}): 
       num(r.skipped),
       r.bytesUploaded === null ? '-' : formatBytes(r.bytesUploaded),
       String(r.sessionsOpen),
+      r.heldMs === null ? '-' : formatDuration(r.heldMs),
       printable(r.host),
     ]);
-    return out(formatTable(['id', 'started', 'duration', 'status', 'uploaded', 'unchanged', 'deferred', 'failed', 'skipped', 'bytes', 'sessions', 'host'], table, [0, 2, 4, 5, 6, 7, 8, 9, 10]));
+    return out(formatTable(['id', 'started', 'duration', 'status', 'uploaded', 'unchanged', 'deferred', 'failed', 'skipped', 'bytes', 'sessions', 'throttled', 'host'], table, [0, 2, 4, 5, 6, 7, 8, 9, 10, 11]));
   });
 }
 
@@ -259,6 +263,8 @@ function runJson(r: RunListRow, sessionsOpen: number): RunJson {
     resumed: count('resumed'),
     bytesNotResent: count('bytesNotResent'),
     leftForNextRun: count('leftForNextRun'),
+    throttledRequests: count('throttledRequests'),
+    heldMs: count('heldMs'),
     failuresRecorded: Number(r.failures_recorded),
     sessionsOpen,
   };

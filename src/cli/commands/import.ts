@@ -37,6 +37,6 @@ export function exitCodeFor(s: RunSummary): number {
   // A run stopped by a bug is not "some files failed": cron must be able to tell them apart.
   if (s.stopCode === 'internal-error') return EXIT_CODES.software.code;
   if (s.status === 'interrupted') return (s.stopReason === 'SIGTERM' ? EXIT_CODES.sigterm : EXIT_CODES.sigint).code;
-  if (s.failed > 0 || s.afterUploadFailed > 0) return EXIT_CODES.someFilesFailed.code;
+  if (s.failed > 0 || s.afterUploadFailed > 0 || s.status === 'failed') return EXIT_CODES.someFilesFailed.code;
   return (s.status === 'partial' ? EXIT_CODES.partial : EXIT_CODES.ok).code;
 }

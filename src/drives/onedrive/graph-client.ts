@@ -1,20 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { errorFor, VmbError } from '../../errors/vmb-error.js';
 import { redact, type TokenProvider } from './credentials.js';
+import type { BudgetSignals, Governor, RequestPrice } from './governor.js';
 import { HttpExchange, type ExchangeResult } from './http-exchange.js';
-import type { Pacer } from './pacer.js';
-import { shouldRetry, type RequestFailure } from './retry.js';
+import { parseRetryAfter, shouldRetry, type RequestFailure } from './retry.js';
 import type { GraphErrorBody, GraphInnerError } from './wire.js';
 
 /**
- * A deliberately small client for Graph: requests, the shared pacer, token refresh and turning
+ * A deliberately small client for Graph: requests, the shared traffic governor, token refresh and turning
  * failures into `VmbError`s. Its own keep-alive sockets (not the global fetch's) because the
  * thread must be able to close them at teardown, and because a chunk body is a slice of a reused
  * buffer sent as is.
  */
-
-const VERSION = (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-const USER_AGENT = `NONISV|vmb|vmb-import/${VERSION}`;
 
 /**
  * `path` is below the Graph base URL and gets the bearer token; `uploadUrl` is a session URL that
@@ -67,7 +63,8 @@ export interface GraphClientOptions {
   graphUrl: string;
   requestTimeoutMs: number;
   tokens: TokenProvider;
-  pacer: Pacer;
+  governor: Governor;
+  userAgent: string;
 }
 
 export class GraphClient {
@@ -79,22 +76,22 @@ export class GraphClient {
     this.base = options.graphUrl.replace(/\/+$/, '');
   }
 
-  /** Retries within the pacer's budget; a 401 refreshes the token once. */
+  /** Throttled tries wait their turn; other failures retry within the governor's budget; a 401 refreshes the token once. */
   request(req: GraphRequest, stats?: RetryStats): Promise<GraphResponse> {
     const auth: AuthState = { canRefreshToken: true };
     const onRetry = () => {
       if (stats) stats.retries++;
     };
-    return this.options.pacer.run(() => this.send(req, auth), { signal: req.signal, onRetry });
+    return this.options.governor.run(() => this.send(req, auth), { signal: req.signal, onRetry });
   }
 
   /**
-   * One try, after the shared pacer allows it. Failures become `VmbError`s as `shouldRetry` says.
+   * One try, when the shared governor lets it start. Failures become `VmbError`s as `shouldRetry` says.
    * `auth` is shared by the tries of one request: a 401 spends its one token refresh.
    */
   async send(req: GraphRequest, auth: AuthState = { canRefreshToken: false }): Promise<GraphResponse> {
     if (this.closed) throw new VmbError('fatal', 'target-closed', `${req.method} ${this.describe(req.to)}: the drive is closed`);
-    const headers: Record<string, string> = { 'User-Agent': USER_AGENT, Accept: 'application/json', ...req.headers };
+    const headers: Record<string, string> = { 'User-Agent': this.options.userAgent, Accept: 'application/json', ...req.headers };
     if ('path' in req.to) headers.Authorization = `Bearer ${await this.options.tokens.token()}`;
     let body: Uint8Array | undefined = req.body;
     if (req.json !== undefined) {
@@ -105,13 +102,15 @@ export class GraphClient {
 
     // Waited for last, right before sending, so a Retry-After that another thread has just met
     // holds this request back too.
-    await this.options.pacer.ready(req.signal);
+    const price = priceOf(req, body);
+    await this.options.governor.admit(price, req.signal);
     let res: GraphResponse;
     try {
       res = await this.http.request({ method: req.method, url: this.urlOf(req.to), headers, body, signal: req.signal, idleTimeoutMs: this.options.requestTimeoutMs });
     } catch (err) {
       throw this.failure(req, { kind: 'network', error: err }, `failed: ${err instanceof Error ? err.message : String(err)}`, auth);
     }
+    this.options.governor.observe(price, budgetSignals(res));
     if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) return res;
     const { codes, message } = graphError(res);
     const failure: RequestFailure = { kind: 'http', status: res.status, retryAfter: headerOf(res, 'retry-after'), graphCodes: codes };
@@ -145,6 +144,25 @@ export class GraphClient {
     const url = new URL(to.uploadUrl);
     return `upload session ${url.origin}${url.pathname}`;
   }
+}
+
+/**
+ * Resource units as SharePoint prices them (docs/graph-facts.md §8): 1 for a single GET, 2 for a
+ * list, create, update, delete or upload. Requests to an upload URL are not priced.
+ */
+function priceOf(req: GraphRequest, body: Uint8Array | undefined): RequestPrice {
+  const bytes = body?.byteLength ?? 0;
+  if (!('path' in req.to)) return { units: 0, bytes };
+  const listing = req.method === 'GET' && /\/(children|delta)(\?|$)/.test(req.to.path);
+  return { units: req.method === 'GET' && !listing ? 1 : 2, bytes };
+}
+
+function budgetSignals(res: GraphResponse): BudgetSignals {
+  const retryAfterSeconds = parseRetryAfter(headerOf(res, 'retry-after'));
+  const remaining = Number(headerOf(res, 'ratelimit-remaining'));
+  const resetSeconds = Number(headerOf(res, 'ratelimit-reset'));
+  const rateLimit = headerOf(res, 'ratelimit-remaining') !== undefined && Number.isFinite(remaining) && Number.isFinite(resetSeconds) && resetSeconds >= 0 ? { remaining, resetSeconds } : undefined;
+  return { status: res.status, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }), ...(rateLimit ? { rateLimit } : {}) };
 }
 
 function graphError(res: GraphResponse): { codes: string[]; message: string } {

@@ -1,3 +1,3 @@
 export { OneDriveDrive, type OneDriveDriveOptions } from './onedrive-drive.js';
 export { oneDriveNamer, checkRemotePathLength } from './names.js';
-export { createPacerBuffer } from './pacer.js';
+export { createGovernorBuffer, Governor } from './governor.js';

@@ -7,7 +7,7 @@ import type { OneDriveConfig } from '../../types.js';
 import type { Drive, EnsureFolderRequest, UploadedItem, UploadRequest } from '../drive.js';
 import { createTokenProvider } from './credentials.js';
 import { encodePath, GraphClient, headerOf, parseJson, type RetryStats } from './graph-client.js';
-import { Pacer } from './pacer.js';
+import { Governor } from './governor.js';
 import { chunkSizeProblem } from './limits.js';
 import { DEFAULT_REMOTE_ROOT } from './options.js';
 import { cancelUploadSession, HashingReader, uploadInSession } from './upload-session.js';
@@ -49,7 +49,7 @@ function checkConfig(config: OneDriveConfig): string | null {
 export class OneDriveDrive implements Drive {
   readonly driveId: string;
   readonly remoteRoot: string;
-  private readonly pacer: Pacer;
+  private readonly governor: Governor;
   private readonly client: GraphClient;
   private readonly drivePath: string;
   /** Single-flight per folder: concurrent callers share one creation; failures are not kept. */
@@ -68,9 +68,9 @@ export class OneDriveDrive implements Drive {
     this.remoteRoot = normalizeRoot(config.remoteRoot || DEFAULT_REMOTE_ROOT);
     this.drivePath = `/drives/${encodeURIComponent(config.driveId)}`;
     this.buffers = new BufferPool(config.bufferBytes);
-    this.pacer = new Pacer(config.pacerBuffer, { retries: config.retries });
+    this.governor = new Governor(config.governorBuffer, { retries: config.retries, maxRatePerMinute: config.maxRate, bytesPerSecond: config.bwlimit });
     const tokens = createTokenProvider(config, options);
-    this.client = new GraphClient({ graphUrl: config.graphUrl, requestTimeoutMs: config.requestTimeoutMs, tokens, pacer: this.pacer });
+    this.client = new GraphClient({ graphUrl: config.graphUrl, requestTimeoutMs: config.requestTimeoutMs, tokens, governor: this.governor, userAgent: config.userAgent });
   }
 
   async ensureFolder(req: EnsureFolderRequest): Promise<string> {
@@ -102,7 +102,7 @@ export class OneDriveDrive implements Drive {
       } else {
         ({ item, resumedBytes } = await uploadInSession({
           client: this.client,
-          pacer: this.pacer,
+          governor: this.governor,
           itemPath,
           remotePath: req.remotePath,
           reader,

@@ -1,9 +1,12 @@
 import { option } from '../../options/option.js';
 import { checked, choice, duration, httpUrl, size, text, wholeNumber } from '../../options/readers.js';
+import { VERSION } from '../../version.js';
 import { chunkSizeProblem } from './limits.js';
 
 export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com/v1.0';
 export const DEFAULT_REMOTE_ROOT = '/vmb';
+/** Microsoft asks apps to "decorate" their traffic this way (docs/graph-facts.md §8). */
+export const DEFAULT_USER_AGENT = `NONISV|vmb|vmb-import/${VERSION}`;
 
 /** The OneDrive drive's own options; each says so in its help, since --help lists every drive's. */
 export const ONEDRIVE_OPTIONS = [
@@ -47,7 +50,52 @@ export const ONEDRIVE_OPTIONS = [
     flag: 'retries',
     reader: wholeNumber(0, 100),
     default: '6',
-    help: 'OneDrive: retries per request on 429/503 (honouring `Retry-After`), 5xx, resets and timeouts',
+    help: 'OneDrive: retries per request on 5xx, resets and timeouts (throttled requests wait their turn and never count)',
+    group: 'Target',
+  }),
+  option({
+    key: 'maxRate',
+    flag: 'max-rate',
+    reader: wholeNumber(0, 100_000_000, 'RU'),
+    default: '0',
+    defaultText: 'learned from the answers',
+    help: "OneDrive: at most this many resource units per minute (an upload or folder create costs 2, a GET 1): the app's tier, 1,250–6,250 a minute; 0 learns it",
+    group: 'Target',
+    recorded: true,
+  }),
+  option({
+    key: 'bwlimit',
+    flag: 'bwlimit',
+    reader: size('8MiB'),
+    default: '0',
+    defaultText: 'none',
+    help: 'OneDrive: at most this many bytes a second for the whole run (all threads)',
+    group: 'Target',
+    recorded: true,
+  }),
+  option({
+    key: 'throttleTimeoutMs',
+    flag: 'throttle-timeout',
+    reader: duration('10m', { positive: true }),
+    default: '10m',
+    help: 'OneDrive: when throttling has let nothing through for this long, the files not done are deferred to the next run and the run ends partial',
+    group: 'Target',
+  }),
+  option({
+    key: 'blockedAfterMs',
+    flag: 'blocked-after',
+    reader: duration('2m', { positive: true }),
+    default: '2m',
+    help: 'OneDrive: 503s with no success between for this long mean the tenant has blocked the app: the run stops, failed (graph-blocked)',
+    group: 'Target',
+  }),
+  option({
+    key: 'userAgent',
+    flag: 'user-agent',
+    reader: text('UA'),
+    default: DEFAULT_USER_AGENT,
+    defaultText: '`NONISV|vmb|vmb-import/<version>`',
+    help: 'OneDrive: the User-Agent of every request; an ISV app should send `ISV|Company|App/version`',
     group: 'Target',
   }),
   option({

@@ -4,7 +4,7 @@ import type { SourceFingerprint } from '../../types.js';
 import type { UploadSessionStore } from '../drive.js';
 import type { SourceFile } from '../source-file.js';
 import { parseJson, type GraphClient, type RetryStats } from './graph-client.js';
-import type { Pacer } from './pacer.js';
+import type { Governor } from './governor.js';
 import type { CreateUploadSessionBody, DriveItem, UploadSession, UploadSessionStatus } from './wire.js';
 
 /**
@@ -86,7 +86,7 @@ export class HashingReader {
 
 export interface SessionUpload {
   client: GraphClient;
-  pacer: Pacer;
+  governor: Governor;
   /** Graph path of the item to create or replace: `/drives/{d}/items/{parentId}:/{name}:`. */
   itemPath: string;
   /** For messages. */
@@ -141,7 +141,7 @@ export async function uploadInSession(u: SessionUpload): Promise<SessionResult> 
       if (u.halt?.aborted) throw stopped(u, session.offset, session.kept);
       const url = session.url;
       let from = session.offset;
-      const step = await u.pacer.run(
+      const step = await u.governor.run(
         async (retry) => {
           // A dropped request counts for nothing, but may have landed: ask the server what it kept.
           if (retry > 0) {
@@ -207,7 +207,7 @@ async function continueSaved(u: SessionUpload): Promise<OpenSession | null> {
   if (!saved) return null;
   const now = Date.now();
   if (sameFile(saved.fingerprint, u.store!.fingerprint) && saved.expiresAt > now && now - saved.createdAt < SESSION_MAX_AGE_MS) {
-    const position = await u.pacer.run(() => resume(u, saved.uploadUrl), { signal: stopSignal(u), onRetry: () => u.stats.retries++ });
+    const position = await u.governor.run(() => resume(u, saved.uploadUrl), { signal: stopSignal(u), onRetry: () => u.stats.retries++ });
     if (position.kind === 'continue') {
       const session: OpenSession = { url: saved.uploadUrl, offset: position.offset, expiresAt: position.expiresAt ?? saved.expiresAt, resumedFrom: position.offset, kept: true, savedAt: 0 };
       // Marks the session as this run's (the run that leaves it open owns it).

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import type { OneDriveConfig } from '../../../src/types.js';
-import { createPacerBuffer, OneDriveDrive } from '../../../src/drives/onedrive/index.js';
+import { createGovernorBuffer, OneDriveDrive } from '../../../src/drives/onedrive/index.js';
+import { DEFAULT_USER_AGENT } from '../../../src/drives/onedrive/options.js';
 import { SourceFile } from '../../../src/drives/source-file.js';
 import { startGraphEmulator, type GraphEmulator } from '../../support/graph-emulator/server.js';
 
@@ -11,7 +12,7 @@ import { startGraphEmulator, type GraphEmulator } from '../../support/graph-emul
 export interface Harness {
   emulator: GraphEmulator;
   dir: string;
-  pacerBuffer: SharedArrayBuffer;
+  governorBuffer: SharedArrayBuffer;
   config(overrides?: Partial<OneDriveConfig>): OneDriveConfig;
   target(overrides?: Partial<OneDriveConfig>, credential?: TokenCredential): OneDriveDrive;
   /** Writes `content` (or `size` deterministic bytes) to a file in the scratch directory. */
@@ -26,7 +27,7 @@ export const CHUNK = 327_680;
 export async function startHarness(options: Parameters<typeof startGraphEmulator>[0] = {}): Promise<Harness> {
   const emulator = await startGraphEmulator({ storeContent: true, ...options });
   const dir = await mkdtemp(join(tmpdir(), 'vmb-onedrive-'));
-  const pacerBuffer = createPacerBuffer();
+  const governorBuffer = createGovernorBuffer();
   const targets: OneDriveDrive[] = [];
   const sources: SourceFile[] = [];
   const config = (overrides: Partial<OneDriveConfig> = {}): OneDriveConfig => ({
@@ -39,14 +40,17 @@ export async function startHarness(options: Parameters<typeof startGraphEmulator
     retries: 4,
     requestTimeoutMs: 5_000,
     bufferBytes: 64 * 1024 * 1024,
-    pacerBuffer,
+    maxRate: 0,
+    bwlimit: 0,
+    userAgent: DEFAULT_USER_AGENT,
+    governorBuffer,
     staticToken: emulator.token,
     ...overrides,
   });
   return {
     emulator,
     dir,
-    pacerBuffer,
+    governorBuffer,
     config,
     target(overrides = {}, credential) {
       const target = new OneDriveDrive(config(credential ? { staticToken: undefined, ...overrides } : overrides), { credential, env: {} });

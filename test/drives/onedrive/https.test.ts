@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { createPacerBuffer, OneDriveDrive } from '../../../src/drives/onedrive/index.js';
+import { createGovernorBuffer, OneDriveDrive } from '../../../src/drives/onedrive/index.js';
+import { DEFAULT_USER_AGENT } from '../../../src/drives/onedrive/options.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../../test/fixtures/tls/${name}`, import.meta.url));
 
@@ -32,13 +33,16 @@ test('a Graph endpoint whose certificate is not trusted fails at once as tls-err
       retries: 4,
       requestTimeoutMs: 5_000,
       bufferBytes: 1024 * 1024,
-      pacerBuffer: createPacerBuffer(),
+      governorBuffer: createGovernorBuffer(),
+      maxRate: 0,
+      bwlimit: 0,
+      userAgent: DEFAULT_USER_AGENT,
       staticToken: 'token',
     },
     { env: {} },
   );
   t.after(() => target.close());
-  // Retried, a certificate failure would come back as network-error after the pacer's backoffs.
+  // Retried, a certificate failure would come back as network-error after the governor's backoffs.
   await assert.rejects(target.ensureFolder({ parentId: null, name: 'in', remotePath: 'in' }), (err: Error & { code?: string; kind?: string }) => {
     assert.equal(err.kind, 'fatal');
     assert.equal(err.code, 'tls-error');

@@ -95,18 +95,19 @@ test('a burst of 429s with Retry-After: 2 sends nothing until 2 s after each 429
   h.emulator.faults.throttle({ count: 2, retryAfterSeconds: 2, match: startsChunk(CHUNK) });
   const uploaded = await uploadIn(h, target, 'slow.bin', patterned(2 * CHUNK + 1));
   assert.equal(assertHeldAfterThrottles(h.emulator.requests(), 2), 2);
-  assert.equal(uploaded.retries, 2);
+  // Throttled tries wait their turn; they are not retries.
+  assert.equal(uploaded.retries, 0);
   assert.equal(uploaded.remoteHash, uploaded.localHash);
 });
 
-test('a Retry-After seen by one target holds back a second target sharing the pacer buffer', async (t) => {
+test('a Retry-After seen by one target holds back a second target sharing the governor buffer', async (t) => {
   const h = await startHarness();
   t.after(() => h.close());
   const first = h.target();
   const second = h.target();
   h.emulator.faults.throttle({ count: 1, retryAfterSeconds: 2 });
   const throttled = first.ensureFolder({ parentId: null, name: 'a', remotePath: 'a' });
-  const slot = new BigInt64Array(h.pacerBuffer);
+  const slot = new BigInt64Array(h.governorBuffer);
   while (Atomics.load(slot, 0) === 0n) await sleep(5);
   const requestsBefore = h.emulator.requests().length;
   await Promise.all([throttled, second.ensureFolder({ parentId: null, name: 'b', remotePath: 'b' })]);
