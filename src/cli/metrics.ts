@@ -1,3 +1,4 @@
+import { VmbError } from '../errors/vmb-error.js';
 import { writeMetricsFile } from '../metrics/metrics-file.js';
 import type { MetricsCommand, RunMetrics } from '../metrics/series.js';
 import { METRICS_FILE_OPTION } from '../options/common.js';
@@ -11,8 +12,8 @@ export interface MetricsEnd {
 
 /**
  * Runs a command's body and records its end in `--metrics-file` when one is given: the body's own
- * account when it returns, a failed run when it throws (a configuration error, the lock held, a
- * bug), so monitoring sees every run. The option is read on its own before the body reads the
+ * account when it returns, a failed run when it throws (a configuration error, a bug), so
+ * monitoring sees every run. The option is read on its own before the body reads the
  * others, so that a bad other option is recorded too. A file that cannot be written costs one
  * warning, never the exit code.
  */
@@ -23,7 +24,10 @@ export async function withMetricsFile(command: MetricsCommand, argv: Readonly<Re
   try {
     end = await body();
   } catch (err) {
-    if (file !== undefined) await record(file, command, ctx, { status: 'failed', durationMs: Date.now() - started }, false);
+    // A run that found the lock held did not run: the run holding it records its own end, and one
+    // that never ends shows as the last success growing old.
+    const ran = !(err instanceof VmbError && err.code === 'run-locked');
+    if (file !== undefined && ran) await record(file, command, ctx, { status: 'failed', durationMs: Date.now() - started }, false);
     throw err;
   }
   if (file !== undefined) await record(file, command, ctx, end.metrics, end.code === 0);

@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
+import pg from 'pg';
+import { runLockKey } from '../../src/ledger/run-lock.js';
 import { writeMetricsFile } from '../../src/metrics/metrics-file.js';
 import { SERIES } from '../../src/metrics/series.js';
 import { runCli, runJson } from '../support/cli.js';
@@ -54,7 +56,7 @@ async function setup(label: string) {
   await makeTree(src, { corps: [4], folders: ['', 'a'], filesPerFolder: 3 });
   const file = path.join(dir, 'vmb-import.prom');
   const args = [src, '--threads', '2', '--database-url', db.url, '--local-root', drive];
-  return { src, dir, file, args, withMetrics: [...args, '--metrics-file', file] };
+  return { db, src, drive, dir, file, args, withMetrics: [...args, '--metrics-file', file] };
 }
 
 describe('an import with files of several outcomes', () => {
@@ -191,4 +193,24 @@ test("the throttling counters add each run's throttled requests and held time to
   const m = await metrics(file);
   assert.equal(value(m, 'vmb_import_throttled_requests_total{command="import"}'), 7);
   assert.equal(value(m, 'vmb_import_throttle_held_seconds_total{command="import"}'), 1.75);
+});
+
+test('a run that finds the lock held leaves the metrics file to the run holding it', async () => {
+  const s = await setup('locked');
+  assert.equal((await runJson(s.withMetrics)).code, 0);
+  const previous = await readFile(s.file, 'utf8');
+  const holder = new pg.Client({ connectionString: s.db.url });
+  // The test fails on its own assertions; a dropped connection here would only release the lock early.
+  holder.on('error', () => undefined);
+  await holder.connect();
+  try {
+    await holder.query('SELECT pg_advisory_lock($1::bigint)', [runLockKey(s.src, `local:${s.drive}`, '/')]);
+
+    const r = await runCli(s.withMetrics);
+
+    assert.equal(r.code, 75, r.stderr);
+  } finally {
+    await holder.end();
+  }
+  assert.equal(await readFile(s.file, 'utf8'), previous);
 });
