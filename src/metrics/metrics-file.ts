@@ -23,7 +23,7 @@ const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="([^"\\]*)"/g;
  * plain words, never escaped). A sample of a series, command or label value the table does not
  * have is ignored, so another file at that path brings nothing into ours.
  */
-export function parseMetrics(text: string): Previous {
+function parseMetrics(text: string): Previous {
   const byName = new Map(SERIES.map((s) => [s.name, s]));
   const out: Previous = new Map();
   for (const line of text.split('\n')) {
@@ -51,14 +51,15 @@ async function readPrevious(file: string): Promise<Previous> {
 }
 
 /** The file's text after `run`: every series of this command (zeros included), and the other commands' as the file had them. */
-export async function renderMetrics(run: RunSnapshot, previous: Previous): Promise<string> {
+async function renderMetrics(run: RunSnapshot, previous: Previous): Promise<string> {
   const { Counter, Gauge, Registry } = await import('prom-client');
   const registry = new Registry();
-  const others = METRICS_COMMANDS.filter((c) => c !== run.command && [...previous.keys()].some((k) => k.split('\0')[1] === c));
+  const inFile = new Set([...previous.keys()].map((k) => k.split('\0')[1]));
+  const commands: MetricsCommand[] = [run.command, ...METRICS_COMMANDS.filter((c) => c !== run.command && inFile.has(c))];
   for (const s of SERIES) {
     const labelNames = s.label ? ['command', s.label.name] : ['command'];
     const metric = s.type === 'counter' ? new Counter({ name: s.name, help: s.help, labelNames, registers: [registry] }) : new Gauge({ name: s.name, help: s.help, labelNames, registers: [registry] });
-    for (const command of [run.command, ...others] as MetricsCommand[]) {
+    for (const command of commands) {
       for (const labelValue of labelValues(s)) {
         const before = previous.get(key(s.name, command, labelValue)) ?? 0;
         const value = command === run.command ? s.value(run, labelValue, before) : before;

@@ -7,7 +7,9 @@ import pg from 'pg';
 import { runLockKey } from '../../src/ledger/run-lock.js';
 import { writeMetricsFile } from '../../src/metrics/metrics-file.js';
 import { SERIES } from '../../src/metrics/series.js';
-import { runCli, runJson } from '../support/cli.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runCli, runJson, startCli } from '../support/cli.js';
+import { startGraphEmulator } from '../support/graph-emulator/server.js';
 import { freshDatabase } from '../support/database.js';
 import { makeTree, tempDir } from '../support/trees.js';
 
@@ -20,7 +22,7 @@ function promtool(text: string): Promise<{ code: number | null; output: string }
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
+    child.on('error', (err) => reject(new Error(`promtool could not be run (${err.message}): install Debian's prometheus package, as .ci/run does`)));
     child.on('close', (code) => resolve({ code, output }));
     child.stdin.end(text);
   });
@@ -213,4 +215,30 @@ test('a run that finds the lock held leaves the metrics file to the run holding 
     await holder.end();
   }
   assert.equal(await readFile(s.file, 'utf8'), previous);
+});
+
+test('a run interrupted by SIGTERM records its interrupted status and what it did, and no success', async () => {
+  const emulator = await startGraphEmulator({ storeContent: true });
+  try {
+    const s = await setup('sigterm');
+    await makeTree(s.src, { corps: [8], folders: [''], filesPerFolder: 80, size: () => 10 });
+    emulator.faults.latencyMs = 150;
+    const onedrive = ['--target', 'onedrive', '--graph-url', emulator.url, '--drive-id', emulator.driveId, '--remote-root', '/metrics-sigterm', '--database-url', s.db.url];
+    const run = startCli([s.src, '--threads', '1', '--tasks-per-thread', '2', ...onedrive, '--metrics-file', s.file, '--json', '--no-progress'], { VMB_GRAPH_TOKEN: emulator.token });
+    const deadline = Date.now() + 30_000;
+    while (emulator.requests().filter((q) => q.method === 'PUT' && q.status === 201).length < 5 && Date.now() < deadline) await sleep(20);
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+
+    assert.equal(r.code, 143, r.stderr);
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.status, 'interrupted');
+    const m = await metrics(s.file);
+    assert.equal(value(m, 'vmb_import_last_run_status{command="import",status="interrupted"}'), 1);
+    assert.equal(value(m, 'vmb_import_last_run_files{command="import",outcome="uploaded"}'), summary.uploaded);
+    assert.equal(value(m, 'vmb_import_last_run_files{command="import",outcome="left_for_next_run"}'), summary.leftForNextRun);
+    assert.equal(value(m, 'vmb_import_last_success_timestamp_seconds{command="import"}'), 0);
+  } finally {
+    await emulator.close();
+  }
 });
