@@ -7,7 +7,7 @@ import { METRICS_COMMANDS, SERIES, type MetricsCommand, type RunSnapshot, type S
  * in the same directory, fsync, rename), so the collector reads the previous file or the new one,
  * never a part. The file is shared by the commands: each run rewrites its own command's series and
  * carries the other command's over, with its own last success time and counters, from the file it
- * replaces.
+ * replaces (under a lock, see `writeMetricsFile`).
  */
 
 /** Values read back from an earlier file, by series, command and label value. */
@@ -72,9 +72,28 @@ async function renderMetrics(run: RunSnapshot, previous: Previous): Promise<stri
   return registry.metrics();
 }
 
-/** Replaces `file` atomically with the metrics after `run`. Throws when the file cannot be read or written. */
+/** A write takes milliseconds; five seconds outlasts any other command's. */
+const LOCK_WAIT = { retries: 50, factor: 1, minTimeout: 100, maxTimeout: 100, randomize: true };
+
+/**
+ * Replaces `file` atomically with the metrics after `run`. Throws when the file cannot be read or
+ * written. The read and the write are one step under `<file>.lock` (proper-lockfile, as the
+ * embedded server's mutex), so an import and a check ending together cannot write back each
+ * other's series as they were before; the lock's name does not end in `.prom`, so the collector
+ * never reads it.
+ */
 export async function writeMetricsFile(file: string, run: RunSnapshot): Promise<void> {
-  const text = await renderMetrics(run, await readPrevious(file));
-  const { default: writeFileAtomic } = await import('write-file-atomic');
-  await writeFileAtomic(file, text);
+  const [{ default: lockfile }, { default: writeFileAtomic }] = await Promise.all([import('proper-lockfile'), import('write-file-atomic')]);
+  const unlock = await lockfile.lock(file, {
+    realpath: false,
+    retries: LOCK_WAIT,
+    // The default throws from a timer, which would kill the run; a lock lost to a stalled event
+    // loop costs at most the other command's last update, which its next run writes again.
+    onCompromised: () => undefined,
+  });
+  try {
+    await writeFileAtomic(file, await renderMetrics(run, await readPrevious(file)));
+  } finally {
+    await unlock().catch(() => undefined);
+  }
 }

@@ -242,3 +242,18 @@ test('a run interrupted by SIGTERM records its interrupted status and what it di
     await emulator.close();
   }
 });
+
+test('an import and a check ending at the same moment both keep their series in the file', async () => {
+  const dir = await tempDir('textfile');
+  for (let round = 0; round < 5; round++) {
+    const file = path.join(dir, `shared-${round}.prom`);
+    const end = { status: 'succeeded', success: true, endedAt: Date.now(), durationMs: 1000 } as const;
+
+    await Promise.all([writeMetricsFile(file, { ...end, command: 'import', files: { uploaded: 4 } }), writeMetricsFile(file, { ...end, command: 'check', drift: { renamed: 2 } })]);
+
+    const m = await metrics(file);
+    assert.equal(value(m, 'vmb_import_last_run_files{command="import",outcome="uploaded"}'), 4, `round ${round}`);
+    assert.equal(value(m, 'vmb_import_drift_items{command="check",class="renamed"}'), 2, `round ${round}`);
+  }
+  assert.equal((await readdir(dir)).length, 5, 'no lock or temporary file is left');
+});
