@@ -13,9 +13,9 @@ export interface MetricsEnd {
 /**
  * Runs a command's body and records its end in `--metrics-file` when one is given: the body's own
  * account when it returns, a failed run when it throws (a configuration error, a bug), so
- * monitoring sees every run. The option is read on its own before the body reads the
- * others, so that a bad other option is recorded too. A file that cannot be written costs one
- * warning, never the exit code.
+ * monitoring sees every run. The option is read on its own before the body reads the others, so
+ * that a bad other option is recorded too. A file that cannot be written costs one warning, never
+ * the exit code.
  */
 export async function withMetricsFile(command: MetricsCommand, argv: Readonly<Record<string, unknown>>, ctx: CommandContext, body: () => Promise<MetricsEnd>): Promise<number> {
   const file = METRICS_FILE_OPTION.parse({}, argv, ctx.env);
