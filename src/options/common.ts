@@ -56,3 +56,12 @@ export const OUTPUT_OPTIONS = [
 
 export const COMMON_OPTIONS = [...LEDGER_OPTIONS, ...OUTPUT_OPTIONS] as const;
 
+/** The commands that run against the drive (import, check) record their runs for monitoring. */
+export const METRICS_FILE_OPTION = option({
+  key: 'metricsFile',
+  flag: 'metrics-file',
+  reader: pathname('FILE'),
+  help: "at the end of every run, failed ones included, replace FILE atomically with the run's metrics in Prometheus text format (for node_exporter's textfile collector: a `.prom` file in its directory)",
+  group: 'Output',
+});
+

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { BACKENDS, DRIVE_KINDS, type DriveOptions } from '../drives/backends.js';
-import { COMMON_OPTIONS } from '../options/common.js';
+import { COMMON_OPTIONS, METRICS_FILE_OPTION } from '../options/common.js';
 import { option, OptionProblem, parseTable, type Option, type OptionTable, type Reader, type Values } from '../options/option.js';
 import { parseDuration } from '../options/durations.js';
 import { choice, duration, flag, list, size, wholeNumber } from '../options/readers.js';
@@ -154,7 +154,7 @@ const SELECTION_OPTIONS = [
 ] as const;
 
 /** Every option of an import, the drives' own included (each drive's are read only when it is the target). */
-export const IMPORT_OPTIONS = [...COMMON_OPTIONS, ...RUN_OPTIONS, ...SELECTION_OPTIONS] as const;
+export const IMPORT_OPTIONS = [...COMMON_OPTIONS, METRICS_FILE_OPTION, ...RUN_OPTIONS, ...SELECTION_OPTIONS] as const;
 
 export const DRIVE_OPTIONS: OptionTable = DRIVE_KINDS.flatMap((k): OptionTable => BACKENDS[k].options);
 

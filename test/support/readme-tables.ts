@@ -1,8 +1,9 @@
 /**
  * The README's reference tables, written from the registries they describe: the options (the
- * option tables), the error codes (src/errors/codes.ts) and the exit codes
- * (src/errors/exit-codes.ts). Each sits between `<!-- table:NAME -->` and `<!-- /table:NAME -->`
- * in README.md; test/docs/readme-tables.test.ts fails when one is out of date, and
+ * option tables), the error codes (src/errors/codes.ts), the exit codes
+ * (src/errors/exit-codes.ts) and the metrics (src/metrics/series.ts). Each sits between
+ * `<!-- table:NAME -->` and `<!-- /table:NAME -->` in README.md; test/docs/readme-tables.test.ts
+ * fails when one is out of date, and
  *
  *   npm run build && node dist/test/support/readme-tables.js --write
  *
@@ -14,6 +15,7 @@ import { CODES, type Stage } from '../../src/errors/codes.js';
 import { EXIT_CODES } from '../../src/errors/exit-codes.js';
 import { defaultText, synopsis, type Option, type OptionGroup } from '../../src/options/option.js';
 import { ALL_OPTION_TABLES } from '../../src/cli/option-tables.js';
+import { SERIES } from '../../src/metrics/series.js';
 
 export const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
@@ -54,7 +56,12 @@ function exitCodesTable(): string {
   return ['| code | meaning |', '|---|---|', ...rows].join('\n');
 }
 
-export const TABLES: Record<string, () => string> = { options: optionsTable, errors: errorsTable, 'exit-codes': exitCodesTable };
+function metricsTable(): string {
+  const rows = SERIES.map((s) => `| \`${s.name}\` | ${s.type} | ${['command', ...(s.label ? [s.label.name] : [])].map((l) => `\`${l}\``).join(', ')} | ${cell(s.help)} |`);
+  return ['| series | type | labels | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+export const TABLES: Record<string, () => string> = { options: optionsTable, errors: errorsTable, 'exit-codes': exitCodesTable, metrics: metricsTable };
 
 const section = (name: string) => new RegExp(`(<!-- table:${name} -->)[\\s\\S]*?(<!-- /table:${name} -->)`);
 

@@ -40,7 +40,9 @@ async function testFiles(dir: string, filter: string[], suffix: string): Promise
   for (const ent of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (!ent.isFile() || !ent.name.endsWith(suffix)) continue;
     const file = path.join(ent.parentPath ?? (ent as unknown as { path: string }).path, ent.name);
-    if (filter.length === 0 || filter.some((f) => file.includes(f))) out.push(file);
+    // Matched below dist/, not the absolute path, so that a filter never matches the checkout's own directory name.
+    const rel = path.relative(path.dirname(dir), file);
+    if (filter.length === 0 || filter.some((f) => rel.includes(f))) out.push(file);
   }
   return out.sort();
 }

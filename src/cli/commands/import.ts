@@ -2,13 +2,19 @@ import { EXIT_CODES } from '../../errors/exit-codes.js';
 import { importOptions } from '../../run/import-options.js';
 import { runImport, type RunSummary } from '../../run/import-run.js';
 import { StopControl } from '../../run/stop-control.js';
+import type { RunMetrics } from '../../metrics/series.js';
 import { commandLogger, type CommandContext } from '../command.js';
+import { withMetricsFile, type MetricsEnd } from '../metrics.js';
 import { createProgress } from '../progress.js';
 import { forwardSignals } from '../signals.js';
 import { formatSummary } from '../summary.js';
 
 /** `vmb-import <dir>`: one run, its summary on stdout, its outcome as the exit code. */
-export async function importCommand(argv: Readonly<Record<string, unknown>>, ctx: CommandContext): Promise<number> {
+export function importCommand(argv: Readonly<Record<string, unknown>>, ctx: CommandContext): Promise<number> {
+  return withMetricsFile('import', argv, ctx, () => importRun(argv, ctx));
+}
+
+async function importRun(argv: Readonly<Record<string, unknown>>, ctx: CommandContext): Promise<MetricsEnd> {
   const o = importOptions(argv, ctx.env);
   const log = commandLogger(o, ctx);
   const progress = createProgress(!o.progress || o.quiet ? 'off' : process.stderr.isTTY ? 'bar' : 'lines');
@@ -30,7 +36,16 @@ export async function importCommand(argv: Readonly<Record<string, unknown>>, ctx
     unforward();
   }
   await ctx.out(o.json ? JSON.stringify(summary) + '\n' : formatSummary(summary));
-  return exitCodeFor(summary);
+  return { code: exitCodeFor(summary), metrics: runMetrics(summary) };
+}
+
+function runMetrics(s: RunSummary): RunMetrics {
+  return {
+    status: s.status,
+    durationMs: s.durationMs,
+    files: { uploaded: s.uploaded, unchanged: s.unchanged, skipped: s.skipped, failed: s.failed, deferred: s.deferred, left_for_next_run: s.leftForNextRun },
+    bytesUploaded: s.bytesUploaded,
+  };
 }
 
 export function exitCodeFor(s: RunSummary): number {
