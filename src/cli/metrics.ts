@@ -7,7 +7,8 @@ import type { CommandContext } from './command.js';
 /** How a command's run ended: its exit code and what the metrics file records of it. */
 export interface MetricsEnd {
   code: number;
-  metrics: RunMetrics;
+  /** null: nothing to record (a dry run did nothing, so it neither ran nor succeeded as monitoring means it). */
+  metrics: RunMetrics | null;
 }
 
 /**
@@ -30,7 +31,7 @@ export async function withMetricsFile(command: MetricsCommand, argv: Readonly<Re
     if (file !== undefined && ran) await record(file, command, ctx, { status: 'failed', durationMs: Date.now() - started }, false);
     throw err;
   }
-  if (file !== undefined) await record(file, command, ctx, end.metrics, end.code === 0);
+  if (file !== undefined && end.metrics !== null) await record(file, command, ctx, end.metrics, end.code === 0);
   return end.code;
 }
 

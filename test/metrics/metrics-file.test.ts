@@ -257,3 +257,14 @@ test('an import and a check ending at the same moment both keep their series in 
   }
   assert.equal((await readdir(dir)).length, 5, 'no lock or temporary file is left');
 });
+
+test('a dry run leaves the metrics file as it was: it imported nothing, so it neither ran nor succeeded for monitoring', async () => {
+  const s = await setup('dry');
+  assert.equal((await runJson(s.withMetrics)).code, 0);
+  const before = await readFile(s.file, 'utf8');
+
+  const r = await runJson([...s.withMetrics, '--dry-run']);
+
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await readFile(s.file, 'utf8'), before);
+});

@@ -36,7 +36,7 @@ async function importRun(argv: Readonly<Record<string, unknown>>, ctx: CommandCo
     unforward();
   }
   await ctx.out(o.json ? JSON.stringify(summary) + '\n' : formatSummary(summary));
-  return { code: exitCodeFor(summary), metrics: runMetrics(summary) };
+  return { code: exitCodeFor(summary), metrics: summary.dryRun ? null : runMetrics(summary) };
 }
 
 function runMetrics(s: RunSummary): RunMetrics {
@@ -45,6 +45,7 @@ function runMetrics(s: RunSummary): RunMetrics {
     durationMs: s.durationMs,
     files: { uploaded: s.uploaded, unchanged: s.unchanged, skipped: s.skipped, failed: s.failed, deferred: s.deferred, left_for_next_run: s.leftForNextRun },
     bytesUploaded: s.bytesUploaded,
+    throttling: s.throttling,
   };
 }
 
