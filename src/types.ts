@@ -202,3 +202,33 @@ export interface ThrottlingTally {
 export type StopReason = 'SIGINT' | 'SIGTERM' | 'max-runtime' | 'lock-lost' | 'fatal-error';
 
 export type RunStatus = 'succeeded' | 'failed' | 'partial' | 'interrupted';
+
+/**
+ * One item of a drive as a listing gives it (`vmb-import check`): the drive's own view, to be
+ * compared with the ledger's row of the same id.
+ */
+export interface RemoteItem {
+  id: string;
+  /** The drive's parent item; null for the drive's root (and, in a local listing, for the items in its root). */
+  parentId: string | null;
+  name: string;
+  isFolder: boolean;
+  size: number | null;
+  /** quickXorHash, base64; null when the drive gives none (folders, a file not hashed yet). */
+  hash: string | null;
+  /** The drive's count of a folder's children; null for a file. */
+  childCount: number | null;
+}
+
+/** One row of the ledger as `vmb-import check` compares it. */
+export interface LedgerItem {
+  itemId: string;
+  parentItemId: string | null;
+  name: string;
+  remotePath: string;
+  isFolder: boolean;
+  size: number | null;
+  hash: string | null;
+  childCount: number;
+  sourcePath: string | null;
+}
