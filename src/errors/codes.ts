@@ -15,7 +15,7 @@
 export type ErrorKind = 'retryable' | 'skip' | 'fatal';
 
 /** Where a failure happened, as `vmb_import_failures.stage` records it; `start` is before any file. */
-export type Stage = 'start' | 'walk' | 'read' | 'folder' | 'upload' | 'verify' | 'record' | 'after-upload';
+export type Stage = 'start' | 'walk' | 'read' | 'folder' | 'upload' | 'verify' | 'record' | 'after-upload' | 'check';
 
 export interface CodeInfo {
   readonly kind: ErrorKind;
@@ -134,6 +134,7 @@ export const CODES = {
   'tls-error': fatal(UPLOAD, 'the TLS certificate of Graph cannot be trusted'),
   'ledger-inconsistent': fatal(['folder', 'record'], "a ledger write touched other rows than expected; it was rolled back"),
   'target-closed': fatal(UPLOAD, 'a request was made on a drive after its thread closed it'),
+  'drive-listing-failed': fatal(['check'], 'vmb-import check could not list the drive: its requests kept failing after --retries, or its change feed kept asking to start again (exit 3); nothing was compared or changed'),
   'internal-error': fatal(['read', 'folder', 'upload', 'record'], 'a bug: an unexpected exception; its stack is in the log'),
 } as const satisfies Record<string, CodeInfo>;
 
