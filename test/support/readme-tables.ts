@@ -1,7 +1,7 @@
 /**
  * The README's reference tables, written from the registries they describe: the options (the
- * option tables), the error codes (src/errors/codes.ts) and the exit codes
- * (src/errors/exit-codes.ts). Each sits between `<!-- table:NAME -->` and `<!-- /table:NAME -->`
+ * option tables), the error codes (src/errors/codes.ts), the exit codes
+ * (src/errors/exit-codes.ts) and the drift classes of `check` (src/errors/drift-classes.ts). Each sits between `<!-- table:NAME -->` and `<!-- /table:NAME -->`
  * in README.md; test/docs/readme-tables.test.ts fails when one is out of date, and
  *
  *   npm run build && node dist/test/support/readme-tables.js --write
@@ -11,13 +11,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { CODES, type Stage } from '../../src/errors/codes.js';
+import { DRIFT_CLASSES } from '../../src/errors/drift-classes.js';
 import { EXIT_CODES } from '../../src/errors/exit-codes.js';
 import { defaultText, synopsis, type Option, type OptionGroup } from '../../src/options/option.js';
 import { ALL_OPTION_TABLES } from '../../src/cli/option-tables.js';
 
 export const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
-const GROUP_ORDER: OptionGroup[] = ['Run', 'Target', 'Selection', 'Ledger', 'Output', 'History'];
+const GROUP_ORDER: OptionGroup[] = ['Run', 'Target', 'Selection', 'Check', 'Ledger', 'Output', 'History'];
 const KIND_ORDER = ['skip', 'retryable', 'fatal'] as const;
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
@@ -40,7 +41,7 @@ function optionsTable(): string {
   const options = ALL_OPTION_TABLES.flat().filter((o) => !o.hidden && !seen.has(o.flag) && seen.add(o.flag));
   options.sort((a, b) => GROUP_ORDER.indexOf(a.group) - GROUP_ORDER.indexOf(b.group));
   const rows = options.map((o) => `| ${flagCell(o)} | ${defaultCell(o)} | ${cell(o.help)} |`);
-  return ['| option | default | meaning |', '|---|---|---|', '| `<dir>` | | directory to import (`import` only) |', ...rows].join('\n');
+  return ['| option | default | meaning |', '|---|---|---|', '| `<dir>` | | directory to import (`import`); for `check`, optional: the source tree to look for `missing-local` in |', ...rows].join('\n');
 }
 
 function errorsTable(): string {
@@ -54,7 +55,12 @@ function exitCodesTable(): string {
   return ['| code | meaning |', '|---|---|', ...rows].join('\n');
 }
 
-export const TABLES: Record<string, () => string> = { options: optionsTable, errors: errorsTable, 'exit-codes': exitCodesTable };
+function driftTable(): string {
+  const rows = Object.entries(DRIFT_CLASSES).map(([name, info]) => `| \`${name}\` | ${cell(info.meaning)} | ${info.fix === null ? 'reported only' : cell(info.fix)} |`);
+  return ['| class | meaning | `check --fix` |', '|---|---|---|', ...rows].join('\n');
+}
+
+export const TABLES: Record<string, () => string> = { options: optionsTable, errors: errorsTable, 'exit-codes': exitCodesTable, drift: driftTable };
 
 const section = (name: string) => new RegExp(`(<!-- table:${name} -->)[\\s\\S]*?(<!-- /table:${name} -->)`);
 
