@@ -10,10 +10,37 @@
  * { type: 'stats', files, folders, bytes, requests, failed, failures, byMethod, budget, sessions } in
  * answer to 'stats' (`budget`: the emulator's BudgetStats, RU counted even with no budget configured;
  * `sessions`: every upload session with the bytes it took, cut off and refused).
+ * { type: 'seed', remoteRoot, corps, folders, files, size } builds a drive out of band (no request
+ * recorded) and answers { type: 'seeded', items } with every item below the remote root (see
+ * bench/lib/emulator.ts `SeededItem`), for a ledger that matches it.
  * A bad budget is a harness bug: it is reported on stderr and the child exits with 2.
  */
 import { startGraphEmulator } from '../test/support/graph-emulator/server.js';
 import type { BudgetOptions } from '../test/support/graph-emulator/server.js';
+import type { SeedSpec, SeededItem } from './lib/emulator.js';
+
+/** `<remote root>/<corp>/<folder>/<file>`: corps × folders × files files, the folders above them. */
+function seed(spec: SeedSpec): SeededItem[] {
+  const out: SeededItem[] = [];
+  const root = emulator.seedItem(emulator.rootId, spec.remoteRoot.replace(/^\//, ''), null);
+  const content = Buffer.alloc(spec.size, 1);
+  for (let c = 0; c < spec.corps; c++) {
+    const corp = String(1000 + c);
+    const corpId = emulator.seedItem(root, corp, null);
+    out.push({ corp: 1000 + c, id: corpId, parentId: null, name: corp, path: corp, isFolder: true, childCount: spec.folders });
+    for (let f = 0; f < spec.folders; f++) {
+      const name = `f${f}`;
+      const folderPath = `${corp}/${name}`;
+      const folderId = emulator.seedItem(corpId, name, null);
+      out.push({ corp: 1000 + c, id: folderId, parentId: corpId, name, path: folderPath, isFolder: true, childCount: spec.files });
+      for (let i = 0; i < spec.files; i++) {
+        const file = `file-${i}.bin`;
+        out.push({ corp: 1000 + c, id: emulator.seedItem(folderId, file, content), parentId: folderId, name: file, path: `${folderPath}/${file}`, isFolder: false, childCount: 0 });
+      }
+    }
+  }
+  return out;
+}
 
 const latencyMs = Number(process.argv[2] ?? '0');
 const emulator = await startGraphEmulator({ storeContent: false, recordRequests: true, driveId: 'drive-bench', token: 'bench-token' });
@@ -23,6 +50,7 @@ type Message =
   | { type: 'latency'; ms: number }
   | { type: 'stats' }
   | { type: 'close' }
+  | ({ type: 'seed' } & SeedSpec)
   | ({ type: 'budget'; off?: undefined } & BudgetOptions)
   | { type: 'budget'; off: true };
 
@@ -70,6 +98,8 @@ process.on('message', (m: Message) => {
       budget: emulator.budget.stats(),
       sessions: emulator.uploadSessions().map(({ name, state, received, bytesAccepted, bytesCutOff, bytesRefused }) => ({ name, state, received, bytesAccepted, bytesCutOff, bytesRefused })),
     });
+  } else if (m.type === 'seed') {
+    process.send!({ type: 'seeded', items: seed(m) });
   } else if (m.type === 'close') {
     void emulator.close().then(() => process.exit(0));
   }

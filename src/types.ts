@@ -1,3 +1,4 @@
+import type { DriftClass } from './errors/drift-classes.js';
 import type { Code, ErrorKind, Stage } from './errors/codes.js';
 
 /**
@@ -223,3 +224,104 @@ export interface TrafficReading {
 export type StopReason = 'SIGINT' | 'SIGTERM' | 'max-runtime' | 'throttle-timeout' | 'graph-blocked' | 'lock-lost' | 'fatal-error';
 
 export type RunStatus = 'succeeded' | 'failed' | 'partial' | 'interrupted';
+
+/**
+ * One item of a drive as a listing gives it (`vmb-import check`): the drive's own view, to be
+ * compared with the ledger's row of the same id.
+ */
+export interface RemoteItem {
+  id: string;
+  /** The drive's parent item; null for the drive's root (and, in a local listing, for the items in its root). */
+  parentId: string | null;
+  name: string;
+  isFolder: boolean;
+  size: number | null;
+  /** quickXorHash, base64; null when the drive gives none (folders, a file not hashed yet). */
+  hash: string | null;
+  /** The drive's count of a folder's children; null for a file. */
+  childCount: number | null;
+}
+
+/** One row of the ledger as `vmb-import check` compares it. */
+export interface LedgerItem {
+  itemId: string;
+  parentItemId: string | null;
+  name: string;
+  remotePath: string;
+  isFolder: boolean;
+  size: number | null;
+  hash: string | null;
+  childCount: number;
+  sourcePath: string | null;
+}
+
+/** What `vmb-import check` found, one entry per difference (src/errors/drift-classes.ts names the classes). */
+export interface Difference {
+  class: DriftClass;
+  /** The drive item's id (the row's, or for `untracked-remote` the item's). */
+  itemId: string;
+  /** Below the remote root: where the row says, or for `untracked-remote` where the drive has it. */
+  path: string;
+  /** What the ledger records, where the class compares something (parent, name, size, hash, count). */
+  ledger?: string | number | null;
+  /** What the drive has instead. */
+  drive?: string | number | null;
+}
+
+/** How the drive was listed. */
+export interface ListingStats {
+  /** `full`: the whole drive from Graph's delta; `incremental`: only the changes since the stored deltaLink; `walk`: the local drive's folder read. */
+  kind: 'full' | 'incremental' | 'walk';
+  /** Delta pages fetched (0 for a walk). */
+  pages: number;
+  /** Items the feed or the walk gave. */
+  itemsReceived: number;
+  /** Times the feed said its token had expired (410) and the listing started afresh. */
+  resyncs: number;
+}
+
+/** What `check --fix` changes (or, with --dry-run, would change) in the ledger; never anything on the drive. */
+export interface FixReport {
+  /** Rows removed: items gone from the drive, so the next import uploads them again. */
+  rowsRemoved: number;
+  /** Rows that follow their items to another parent, name or path (descendants of a moved folder included). */
+  rowsMoved: number;
+  /** Folder rows whose child_count was counted again. */
+  foldersRecounted: number;
+  /** Rows the fix cannot follow, with why. */
+  left: { itemId: string; path: string; reason: string }[];
+}
+
+export type CheckStatus = 'clean' | 'drift' | 'fixed';
+
+/**
+ * The result of one `vmb-import check`: plain data, the one source of its output, its `--json`,
+ * its run row's counts and any metrics.
+ */
+export interface CheckSummary {
+  /** The run row (kind `check`); null for --dry-run, which records nothing. */
+  runId: number | null;
+  /** `clean`: no drift; `drift`: drift found (and, after --fix, some remains); `fixed`: --fix mended all it found. */
+  status: CheckStatus;
+  fix: boolean;
+  dryRun: boolean;
+  target: string;
+  driveId: string;
+  remoteRoot: string;
+  /** The source tree read for `missing-local`, or null. */
+  sourceRoot: string | null;
+  /** Ledger rows compared. */
+  rows: number;
+  /** Items below the remote root on the drive. */
+  items: number;
+  listing: ListingStats;
+  /** Differences per drift class, every class present. */
+  counts: Record<DriftClass, number>;
+  /** Every difference found. */
+  differences: Difference[];
+  /** --fix: what it changed; --fix --dry-run: what it would change. */
+  fixed: FixReport | null;
+  /** After --fix: the differences per class that remain (the check again against the fixed ledger). */
+  remaining: Record<DriftClass, number> | null;
+  durationMs: number;
+}

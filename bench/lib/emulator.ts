@@ -22,11 +22,34 @@ export interface EmulatorStats {
   sessions: Array<{ name: string; state: string; received: number; bytesAccepted: number; bytesCutOff: number; bytesRefused: number }>;
 }
 
+/** A drive the emulator builds out of band: `<remoteRoot>/<corp>/f<i>/file-<j>.bin`, every file `size` bytes. */
+export interface SeedSpec {
+  remoteRoot: string;
+  corps: number;
+  folders: number;
+  files: number;
+  size: number;
+}
+
+/** One item of a seeded drive below its remote root, as a ledger row records it. */
+export interface SeededItem {
+  corp: number;
+  id: string;
+  /** Null for a corp folder. */
+  parentId: string | null;
+  name: string;
+  path: string;
+  isFolder: boolean;
+  childCount: number;
+}
+
 export interface EmulatorProcess {
   url: string;
   token: string;
   driveId: string;
   stats(): Promise<EmulatorStats>;
+  /** Builds the drive out of band; every item below the remote root. */
+  seed(spec: SeedSpec): Promise<SeededItem[]>;
   close(): Promise<void>;
 }
 
@@ -55,6 +78,15 @@ export async function startEmulator(latencyMs: number, main: string = OWN_MAIN):
           resolve(m);
         });
         child.send({ type: 'stats' });
+      }),
+    seed: (spec) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the Graph emulator did not answer "seed" in 300 s')), 300_000);
+        child.once('message', (m: { items: SeededItem[] }) => {
+          clearTimeout(timer);
+          resolve(m.items);
+        });
+        child.send({ type: 'seed', ...spec });
       }),
     close: () => {
       if (closed) return Promise.resolve();

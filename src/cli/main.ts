@@ -5,6 +5,7 @@ import { VmbError } from '../errors/vmb-error.js';
 import { DRIVE_OPTIONS, IMPORT_OPTIONS } from '../run/import-options.js';
 import { VERSION } from '../version.js';
 import type { CommandContext } from './command.js';
+import { checkCommand, checkCommandModule } from './commands/check.js';
 import { historyCommandModules, historyHandlers, isHistoryCommand } from './commands/history.js';
 import { importCommand } from './commands/import.js';
 import { MIGRATE_OPTIONS, migrateCommand } from './commands/migrate.js';
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
       }),
     )
     .command('migrate', 'Apply the ledger migrations and exit', (y) => declareOptions(y, MIGRATE_OPTIONS))
+    .command(checkCommandModule)
     .command(historyCommandModules())
     // The environment is the option tables' to read (an unknown VMB_ variable is only warned of);
     // the command line is strict.
@@ -60,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   const ctx: CommandContext = { env: process.env, out: writeOut, known: ALL_OPTION_TABLES };
   try {
     if (command === 'migrate') return await migrateCommand(args, ctx);
+    if (command === 'check') return await checkCommand(args, ctx);
     if (isHistoryCommand(command)) return await historyHandlers[command](args, ctx);
     return await importCommand(args, ctx);
   } catch (err) {
@@ -72,6 +75,10 @@ function reportError(err: unknown, ctx: CommandContext): number {
   if (err instanceof VmbError && err.code === 'run-locked') {
     process.stderr.write(`vmb-import: ${err.message}\n`);
     return EXIT_CODES.locked.code;
+  }
+  if (err instanceof VmbError && err.code === 'drive-listing-failed') {
+    process.stderr.write(`vmb-import: ${err.message}\n`);
+    return EXIT_CODES.unlisted.code;
   }
   if (err instanceof VmbError && err.kind === 'fatal' && err.code !== 'internal-error') {
     process.stderr.write(`vmb-import: ${err.message}\n`);

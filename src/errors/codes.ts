@@ -15,7 +15,7 @@
 export type ErrorKind = 'retryable' | 'skip' | 'fatal';
 
 /** Where a failure happened, as `vmb_import_failures.stage` records it; `start` is before any file. */
-export type Stage = 'start' | 'walk' | 'read' | 'folder' | 'upload' | 'verify' | 'record' | 'after-upload';
+export type Stage = 'start' | 'walk' | 'read' | 'folder' | 'upload' | 'verify' | 'record' | 'after-upload' | 'check';
 
 export interface CodeInfo {
   readonly kind: ErrorKind;
@@ -135,6 +135,7 @@ export const CODES = {
   'ledger-inconsistent': fatal(['folder', 'record'], "a ledger write touched other rows than expected; it was rolled back"),
   'graph-blocked': fatal(UPLOAD, 'Graph answered only 503 for --blocked-after: the tenant may have blocked the app; the run stops, failed, and the files not done are left for the next run'),
   'target-closed': fatal(UPLOAD, 'a request was made on a drive after its thread closed it'),
+  'drive-listing-failed': fatal(['check'], 'vmb-import check could not list the drive: its requests kept failing after --retries, or its change feed kept asking to start again (exit 3); nothing was compared or changed'),
   'internal-error': fatal(['read', 'folder', 'upload', 'record'], 'a bug: an unexpected exception; its stack is in the log'),
 } as const satisfies Record<string, CodeInfo>;
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { DriveKey, SavedUploadSession } from '../types.js';
+import type { DriveKey, LedgerItem, RemoteItem, SavedUploadSession } from '../types.js';
 import { query } from './sql-files.js';
 
 /**
@@ -181,4 +181,138 @@ export async function deleteCommittedUploadSessions(c: pg.Client, key: DriveKey,
 export async function findResumableUploadSessions(c: pg.Client, key: DriveKey, maxAgeMs: number): Promise<Set<string>> {
   const r = await c.query<{ remote_path: string }>(query('find-resumable-upload-sessions'), [key.driveId, key.remoteRoot, maxAgeMs]);
   return new Set(r.rows.map((row) => row.remote_path));
+}
+
+// ---------------------------------------------------------------------------------------------
+// `vmb-import check`: the stored listing of the drive, its deltaLink, and the fixes.
+
+export async function findDeltaLink(c: pg.Client, key: DriveKey): Promise<string | null> {
+  const r = await c.query<{ delta_link: string }>(query('find-delta-link'), [key.driveId, key.remoteRoot]);
+  return r.rows[0]?.delta_link ?? null;
+}
+
+export async function saveDeltaLink(c: pg.Client, key: DriveKey, deltaLink: string): Promise<void> {
+  await c.query(query('save-delta-link'), [key.driveId, key.remoteRoot, deltaLink]);
+}
+
+export async function listRemoteItems(c: pg.Client, key: DriveKey): Promise<RemoteItem[]> {
+  const r = await c.query<{
+    item_id: string;
+    parent_item_id: string | null;
+    name: string;
+    is_folder: boolean;
+    size_bytes: string | null;
+    content_hash: string | null;
+    child_count: number | null;
+  }>(query('list-remote-items'), [key.driveId, key.remoteRoot]);
+  return r.rows.map((row) => ({
+    id: row.item_id,
+    parentId: row.parent_item_id,
+    name: row.name,
+    isFolder: row.is_folder,
+    size: row.size_bytes === null ? null : Number(row.size_bytes),
+    hash: row.content_hash,
+    childCount: row.child_count,
+  }));
+}
+
+export async function clearRemoteItems(c: pg.Client, key: DriveKey): Promise<void> {
+  await c.query(query('clear-remote-items'), [key.driveId, key.remoteRoot]);
+}
+
+export async function deleteRemoteItems(c: pg.Client, key: DriveKey, itemIds: string[]): Promise<void> {
+  if (itemIds.length > 0) await c.query(query('delete-remote-items'), [key.driveId, key.remoteRoot, itemIds]);
+}
+
+export async function upsertRemoteItems(c: pg.Client, key: DriveKey, items: RemoteItem[]): Promise<void> {
+  if (items.length === 0) return;
+  await c.query(query('upsert-remote-items'), [
+    key.driveId,
+    key.remoteRoot,
+    items.map((i) => i.id),
+    items.map((i) => i.parentId),
+    items.map((i) => i.name),
+    items.map((i) => i.isFolder),
+    items.map((i) => i.size),
+    items.map((i) => i.hash),
+    items.map((i) => i.childCount),
+  ]);
+}
+
+export async function listCheckRows(c: pg.Client, key: DriveKey): Promise<LedgerItem[]> {
+  const r = await c.query<{
+    onedrive_item_id: string;
+    parent_item_id: string | null;
+    name: string;
+    remote_path: string;
+    is_folder: boolean;
+    size_bytes: string | null;
+    content_hash: string | null;
+    child_count: number;
+    source_path: string | null;
+  }>(query('list-check-rows'), [key.driveId, key.remoteRoot]);
+  return r.rows.map((row) => ({
+    itemId: row.onedrive_item_id,
+    parentItemId: row.parent_item_id,
+    name: row.name,
+    remotePath: row.remote_path,
+    isFolder: row.is_folder,
+    size: row.size_bytes === null ? null : Number(row.size_bytes),
+    hash: row.content_hash,
+    childCount: row.child_count,
+    sourcePath: row.source_path,
+  }));
+}
+
+/** Returns how many rows went. */
+export async function removeItems(c: pg.Client, key: DriveKey, itemIds: string[]): Promise<number> {
+  if (itemIds.length === 0) return 0;
+  return (await c.query(query('remove-items'), [key.driveId, key.remoteRoot, itemIds])).rowCount ?? 0;
+}
+
+export interface ItemPlace {
+  itemId: string;
+  parentItemId: string | null;
+  name: string;
+  remotePath: string;
+}
+
+/** Returns how many rows moved. */
+export async function moveItems(c: pg.Client, key: DriveKey, places: ItemPlace[]): Promise<number> {
+  if (places.length === 0) return 0;
+  const r = await c.query(query('move-items'), [
+    key.driveId,
+    key.remoteRoot,
+    places.map((p) => p.itemId),
+    places.map((p) => p.parentItemId),
+    places.map((p) => p.name),
+    places.map((p) => p.remotePath),
+  ]);
+  return r.rowCount ?? 0;
+}
+
+/** Returns how many folders were recounted. */
+export async function recountChildren(c: pg.Client, key: DriveKey, folderIds: string[]): Promise<number> {
+  if (folderIds.length === 0) return 0;
+  return (await c.query(query('recount-children'), [key.driveId, key.remoteRoot, folderIds])).rowCount ?? 0;
+}
+
+export interface CheckRunRow {
+  importRoot: string | null;
+  driveId: string;
+  remoteRoot: string;
+  options: Record<string, unknown>;
+  host: string;
+  pid: number;
+  version: string;
+  startedAt: Date;
+  status: string;
+  counts: Record<string, unknown>;
+}
+
+export async function insertCheckRun(c: pg.Client, run: CheckRunRow): Promise<number> {
+  const r = await c.query<{ id: string }>(query('insert-check-run'), [
+    run.importRoot, run.driveId, run.remoteRoot, JSON.stringify(run.options), run.host, run.pid, run.version, run.startedAt, run.status, JSON.stringify(run.counts),
+  ]);
+  return Number(r.rows[0].id);
 }

@@ -11,7 +11,7 @@ import { fatal } from '../errors/vmb-error.js';
 /** A value as yargs or the environment hand it over. */
 export type Raw = string | boolean | string[];
 
-export type OptionGroup = 'Run' | 'Selection' | 'Target' | 'Ledger' | 'Output' | 'History';
+export type OptionGroup = 'Run' | 'Selection' | 'Target' | 'Ledger' | 'Output' | 'History' | 'Check';
 
 /** What a reader throws: the end of the sentence that starts with the flag ("must be a size such as 10MiB"). */
 export class OptionProblem extends Error {}

@@ -34,6 +34,17 @@ const waitLockReader: Reader<number> = {
   },
 };
 
+/** Which kind of drive: an import's and a check's. */
+export const TARGET_OPTION = option({
+  key: 'target',
+  flag: 'target',
+  reader: choice(DRIVE_KINDS),
+  default: 'local',
+  help: `where files go: ${DRIVE_KINDS.map((k) => `${k}, ${BACKENDS[k].title}`).join('; ')}`,
+  group: 'Target',
+  recorded: true,
+});
+
 /** How a run goes: threads, dry run, stopping, what becomes of imported files. */
 const RUN_OPTIONS = [
   option({
@@ -64,15 +75,7 @@ const RUN_OPTIONS = [
     help: 'classify every file as new / changed / unchanged / skipped / deferred; upload nothing, write nothing (read-only transactions)',
     group: 'Run',
   }),
-  option({
-    key: 'target',
-    flag: 'target',
-    reader: choice(DRIVE_KINDS),
-    default: 'local',
-    help: `where files go: ${DRIVE_KINDS.map((k) => `${k}, ${BACKENDS[k].title}`).join('; ')}`,
-    group: 'Target',
-    recorded: true,
-  }),
+  TARGET_OPTION,
   option({ key: 'corp', flag: 'corp', reader: wholeNumber(0, 2_147_483_647), help: 'every file belongs to corp N', group: 'Run', recorded: true }),
   option({
     key: 'afterUpload',
@@ -183,7 +186,8 @@ export function workerOptions(o: ImportOptions): Pick<WorkerConfig, 'tasksPerThr
   return flagged(IMPORT_OPTIONS, o, 'worker') as Pick<WorkerConfig, 'tasksPerThread' | 'batchSize' | 'followSymlinks'>;
 }
 
-function flagged(table: OptionTable, values: object, mark: 'recorded' | 'worker'): Record<string, unknown> {
+/** The options of `table` marked `mark`, by key (null when unset). */
+export function flagged(table: OptionTable, values: object, mark: 'recorded' | 'worker'): Record<string, unknown> {
   const v = values as Record<string, unknown>;
   return Object.fromEntries(table.filter((o: Option) => o[mark]).map((o) => [o.key, v[o.key] ?? null]));
 }

@@ -60,16 +60,17 @@ test('runs prints a table of the runs, newest first, with their counts', async (
   assert.equal(r.code, 0);
   const lines = r.stdout.trimEnd().split('\n');
   assert.equal(lines.length, 3, r.stdout);
-  assert.deepEqual(lines[0].split(/\s+/), ['id', 'started', 'duration', 'status', 'uploaded', 'unchanged', 'deferred', 'failed', 'skipped', 'bytes', 'sessions', 'throttled', 'host']);
+  assert.deepEqual(lines[0].split(/\s+/), ['id', 'kind', 'started', 'duration', 'status', 'uploaded', 'unchanged', 'deferred', 'failed', 'skipped', 'bytes', 'sessions', 'throttled', 'host']);
   const cells = (line: string) => line.trim().split(/\s{2,}/);
   const [newest, oldest] = [cells(lines[1]), cells(lines[2])];
-  // id, started, duration, status, uploaded, unchanged, deferred, failed, skipped, bytes, sessions, throttled, host
+  // id, kind, started, duration, status, uploaded, unchanged, deferred, failed, skipped, bytes, sessions, throttled, host
   assert.equal(newest[0], String(second.runId));
-  assert.match(newest[1], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
-  assert.match(newest[2], /^\d+(ms|\.\ds)$/);
-  assert.deepEqual(newest.slice(3), ['succeeded', '1', '6', '0', '0', '1', '2.0 KiB', '0', '0ms', os.hostname()]);
+  assert.equal(newest[1], 'import');
+  assert.match(newest[2], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+  assert.match(newest[3], /^\d+(ms|\.\ds)$/);
+  assert.deepEqual(newest.slice(4), ['succeeded', '1', '6', '0', '0', '1', '2.0 KiB', '0', '0ms', os.hostname()]);
   assert.equal(oldest[0], String(first.runId));
-  assert.deepEqual(oldest.slice(3), ['succeeded', '6', '0', '0', '0', '0', '600 B', '0', '0ms', os.hostname()]);
+  assert.deepEqual(oldest.slice(4), ['succeeded', '6', '0', '0', '0', '0', '600 B', '0', '0ms', os.hostname()]);
   const end = (line: string, cell: string) => line.lastIndexOf(cell) + cell.length;
   assert.equal(end(lines[2], '600 B'), end(lines[0], 'bytes'), 'sizes are right-aligned under their heading');
   assert.equal(end(lines[1], '2.0 KiB'), end(lines[0], 'bytes'));
@@ -83,11 +84,12 @@ test('runs --json lists the runs newest first with camelCase fields and every co
   assert.deepEqual(runs.map((x: any) => x.id), [second.runId, first.runId]);
   const newest = runs[0];
   assert.deepEqual(Object.keys(newest), [
-    'id', 'startedAt', 'finishedAt', 'durationMs', 'status', 'dryRun', 'importRoot', 'driveId', 'remoteRoot', 'host', 'pid', 'version',
+    'id', 'kind', 'startedAt', 'finishedAt', 'durationMs', 'status', 'dryRun', 'importRoot', 'driveId', 'remoteRoot', 'host', 'pid', 'version',
     'seen', 'uploaded', 'unchanged', 'skipped', 'failed', 'deferred', 'bytesUploaded', 'foldersCreated', 'retries',
     'resumed', 'bytesNotResent', 'leftForNextRun', 'throttledRequests', 'heldMs', 'failuresRecorded', 'sessionsOpen',
   ]);
   assert.equal(newest.status, 'succeeded');
+  assert.equal(newest.kind, 'import');
   assert.equal(newest.host, os.hostname());
   for (const k of ['seen', 'uploaded', 'unchanged', 'skipped', 'failed', 'deferred', 'bytesUploaded', 'foldersCreated', 'retries', 'resumed', 'bytesNotResent', 'leftForNextRun']) {
     assert.equal(newest[k], second[k], k);

@@ -1,9 +1,9 @@
 /**
  * The README's reference tables, written from the registries they describe: the options (the
  * option tables), the error codes (src/errors/codes.ts), the exit codes
- * (src/errors/exit-codes.ts) and the metrics (src/metrics/series.ts). Each sits between
- * `<!-- table:NAME -->` and `<!-- /table:NAME -->` in README.md; test/docs/readme-tables.test.ts
- * fails when one is out of date, and
+ * (src/errors/exit-codes.ts), the metrics (src/metrics/series.ts) and the drift classes of `check`
+ * (src/errors/drift-classes.ts). Each sits between `<!-- table:NAME -->` and `<!-- /table:NAME -->`
+ * in README.md; test/docs/readme-tables.test.ts fails when one is out of date, and
  *
  *   npm run build && node dist/test/support/readme-tables.js --write
  *
@@ -12,6 +12,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { CODES, type Stage } from '../../src/errors/codes.js';
+import { DRIFT_CLASSES } from '../../src/errors/drift-classes.js';
 import { EXIT_CODES } from '../../src/errors/exit-codes.js';
 import { defaultText, synopsis, type Option, type OptionGroup } from '../../src/options/option.js';
 import { ALL_OPTION_TABLES } from '../../src/cli/option-tables.js';
@@ -19,7 +20,7 @@ import { SERIES } from '../../src/metrics/series.js';
 
 export const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
-const GROUP_ORDER: OptionGroup[] = ['Run', 'Target', 'Selection', 'Ledger', 'Output', 'History'];
+const GROUP_ORDER: OptionGroup[] = ['Run', 'Target', 'Selection', 'Check', 'Ledger', 'Output', 'History'];
 const KIND_ORDER = ['skip', 'retryable', 'fatal'] as const;
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
@@ -42,7 +43,7 @@ function optionsTable(): string {
   const options = ALL_OPTION_TABLES.flat().filter((o) => !o.hidden && !seen.has(o.flag) && seen.add(o.flag));
   options.sort((a, b) => GROUP_ORDER.indexOf(a.group) - GROUP_ORDER.indexOf(b.group));
   const rows = options.map((o) => `| ${flagCell(o)} | ${defaultCell(o)} | ${cell(o.help)} |`);
-  return ['| option | default | meaning |', '|---|---|---|', '| `<dir>` | | directory to import (`import` only) |', ...rows].join('\n');
+  return ['| option | default | meaning |', '|---|---|---|', '| `<dir>` | | directory to import (`import`); for `check`, optional: the source tree to look for `missing-local` in |', ...rows].join('\n');
 }
 
 function errorsTable(): string {
@@ -61,7 +62,13 @@ function metricsTable(): string {
   return ['| series | type | labels | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 
-export const TABLES: Record<string, () => string> = { options: optionsTable, errors: errorsTable, 'exit-codes': exitCodesTable, metrics: metricsTable };
+
+function driftTable(): string {
+  const rows = Object.entries(DRIFT_CLASSES).map(([name, info]) => `| \`${name}\` | ${cell(info.meaning)} | ${info.fix === null ? 'reported only' : cell(info.fix)} |`);
+  return ['| class | meaning | `check --fix` |', '|---|---|---|', ...rows].join('\n');
+}
+
+export const TABLES: Record<string, () => string> = { options: optionsTable, errors: errorsTable, 'exit-codes': exitCodesTable, metrics: metricsTable, drift: driftTable };
 
 const section = (name: string) => new RegExp(`(<!-- table:${name} -->)[\\s\\S]*?(<!-- /table:${name} -->)`);
 

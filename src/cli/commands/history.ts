@@ -63,13 +63,14 @@ interface RunListRow {
   finished_at: Date | null;
   status: string;
   dry_run: boolean;
-  import_root: string;
+  import_root: string | null;
   drive_id: string;
   remote_root: string;
   counts: Record<string, unknown> | null;
   host: string;
   pid: number;
   vmb_version: string;
+  kind: string;
   failures_recorded: string;
 }
 
@@ -111,12 +112,15 @@ async function listRunFailures(c: pg.Client, runId: number, limit: number | null
 /** One run as `runs --json` prints it; every key always present, null when unknown. */
 export interface RunJson {
   id: number;
+  /** `import`, or `check` (vmb-import check, whose counts are its drift classes and what --fix changed). */
+  kind: string;
   startedAt: string;
   finishedAt: string | null;
   durationMs: number | null;
   status: string;
   dryRun: boolean;
-  importRoot: string;
+  /** Null for a check that read no source tree. */
+  importRoot: string | null;
   driveId: string;
   remoteRoot: string;
   host: string;
@@ -166,6 +170,7 @@ export async function runsCommand(a: HistoryArgs, io: Partial<HistoryIo> = {}): 
     if (runs.length === 0) return out('no runs recorded yet\n');
     const table = runs.map((r) => [
       String(r.id),
+      r.kind,
       formatTime(new Date(r.startedAt)),
       r.durationMs === null ? '-' : formatDuration(r.durationMs),
       r.dryRun ? `${r.status} (dry run)` : r.status,
@@ -179,7 +184,7 @@ export async function runsCommand(a: HistoryArgs, io: Partial<HistoryIo> = {}): 
       r.heldMs === null ? '-' : formatDuration(r.heldMs),
       printable(r.host),
     ]);
-    return out(formatTable(['id', 'started', 'duration', 'status', 'uploaded', 'unchanged', 'deferred', 'failed', 'skipped', 'bytes', 'sessions', 'throttled', 'host'], table, [0, 2, 4, 5, 6, 7, 8, 9, 10, 11]));
+    return out(formatTable(['id', 'kind', 'started', 'duration', 'status', 'uploaded', 'unchanged', 'deferred', 'failed', 'skipped', 'bytes', 'sessions', 'throttled', 'host'], table, [0, 3, 5, 6, 7, 8, 9, 10, 11, 12]));
   });
 }
 
@@ -240,6 +245,7 @@ function runJson(r: RunListRow, sessionsOpen: number): RunJson {
   const count = (k: (typeof COUNT_KEYS)[number]) => (typeof counts[k] === 'number' ? (counts[k] as number) : null);
   return {
     id: Number(r.id),
+    kind: r.kind,
     startedAt: r.started_at.toISOString(),
     finishedAt: r.finished_at?.toISOString() ?? null,
     durationMs: r.finished_at ? r.finished_at.getTime() - r.started_at.getTime() : null,

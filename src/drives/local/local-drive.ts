@@ -10,6 +10,7 @@ import { localFault } from '../local-faults.js';
 import type { Drive, EnsureFolderRequest, RemoteNamer, UploadRequest, UploadedItem } from '../drive.js';
 
 const COPY_BUFFER_BYTES = 1024 * 1024;
+const PARTIAL_PREFIX = '.vmb-partial-';
 
 /**
  * A folder on this machine standing in for a drive, for trying the importer out. Item ids are
@@ -85,9 +86,17 @@ export class LocalDrive implements Drive {
   }
 
   private itemId(remotePath: string): string {
-    return `local-${createHash('sha256').update(this.driveId).update('\0').update(remotePath).digest('hex').slice(0, 32)}`;
+    return localItemId(this.driveId, remotePath);
   }
 }
+
+/** The same path keeps its id across runs; a moved or renamed file is another item. */
+export function localItemId(driveId: string, remotePath: string): string {
+  return `local-${createHash('sha256').update(driveId).update('\0').update(remotePath).digest('hex').slice(0, 32)}`;
+}
+
+/** A copy in progress or left for the next run to continue: the drive's own, never an item. */
+export const isPartialCopy = (name: string): boolean => name.startsWith(PARTIAL_PREFIX);
 
 /**
  * Hidden, beside the destination, and named by a hash of the destination's name and the source's
@@ -96,7 +105,7 @@ export class LocalDrive implements Drive {
 export function partialCopyPath(dest: string, fingerprint: SourceFingerprint): string {
   const f = fingerprint;
   const key = createHash('sha256').update([path.basename(dest), f.size, f.mtimeNs, f.ctimeNs, f.ino, f.dev].join('\0')).digest('hex').slice(0, 32);
-  return path.join(path.dirname(dest), `.vmb-partial-${key}`);
+  return path.join(path.dirname(dest), `${PARTIAL_PREFIX}${key}`);
 }
 
 /**

@@ -11,7 +11,10 @@ import { Governor } from './governor.js';
 import { chunkSizeProblem } from './limits.js';
 import { DEFAULT_REMOTE_ROOT } from './options.js';
 import { cancelUploadSession, HashingReader, uploadInSession } from './upload-session.js';
-import type { CreateFolderBody, DriveItem } from './wire.js';
+import type { CreateFolderBody, DeltaPage, DriveItem } from './wire.js';
+
+/** One page of the drive's change feed, or the feed's word that its token is no longer valid (410). */
+export type DeltaAnswer = { page: DeltaPage } | { resync: true };
 
 /**
  * SharePoint rewrites these after upload (metadata promotion; docs/graph-facts.md §2, onedrive-api-docs
@@ -158,6 +161,35 @@ export class OneDriveDrive implements Drive {
     if (!ok) {
       throw new VmbError('fatal', 'graph-not-json', `--graph-url ${this.config.graphUrl} answered ${type || 'something'} that is not a Graph drive; it should be a Graph endpoint such as https://graph.microsoft.com/v1.0`);
     }
+  }
+
+  /**
+   * The remote root's item id, or null when there is no such folder; read-only, unlike the
+   * uploads' lookup, which creates it.
+   */
+  async findRemoteRoot(): Promise<string | null> {
+    const segments = this.remoteRoot.split('/').filter((segment) => segment !== '');
+    const lookup = segments.length === 0 ? `${this.drivePath}/root` : `${this.drivePath}/root:/${encodePath(this.remoteRoot)}:`;
+    const res = await this.client.request({ method: 'GET', to: { path: lookup }, accept: [404] });
+    if (res.status === 404) return null;
+    const item = parseJson<DriveItem>(res);
+    return item.folder === undefined && segments.length > 0 ? null : item.id;
+  }
+
+  /**
+   * One page of the drive's change feed, which Business offers on the drive's root only
+   * (docs/graph-facts.md): `link` null starts a full enumeration; otherwise a nextLink or deltaLink
+   * the feed gave. A link is followed only below --graph-url, so the token never goes elsewhere.
+   */
+  async deltaPage(link: string | null): Promise<DeltaAnswer> {
+    let path = `${this.drivePath}/root/delta`;
+    if (link !== null) {
+      const base = this.config.graphUrl.replace(/\/+$/, '');
+      if (!link.startsWith(`${base}/`)) throw new VmbError('fatal', 'drive-listing-failed', `the delta feed gave a link outside --graph-url ${base}; not followed`);
+      path = link.slice(base.length);
+    }
+    const res = await this.client.request({ method: 'GET', to: { path }, accept: [410] });
+    return res.status === 410 ? { resync: true } : { page: parseJson<DeltaPage>(res) };
   }
 
   /** Cancels the sessions still open that no store keeps; a kept one is the next run's to continue. */

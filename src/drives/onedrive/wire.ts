@@ -48,3 +48,21 @@ export interface GraphInnerError {
 export interface GraphErrorBody {
   error: GraphInnerError & { code: string; message?: string };
 }
+
+/** An item of a delta page (driveItem delta); a deleted one has only its id, the facet and its parent. */
+export interface DeltaItem {
+  id: string;
+  name?: string;
+  size?: number;
+  parentReference?: { id?: string };
+  folder?: { childCount?: number };
+  file?: { hashes?: { quickXorHash?: string } };
+  root?: Record<string, never>;
+  deleted?: Record<string, unknown>;
+}
+
+export interface DeltaPage {
+  value: DeltaItem[];
+  '@odata.nextLink'?: string;
+  '@odata.deltaLink'?: string;
+}

@@ -14,6 +14,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { QuickXorHash } from '../../../src/hash/quickxorhash.js';
 import { Budget } from './budget.js';
 import type { BudgetControls, BudgetOptions } from './budget.js';
 import type { Clock, EmulatorContext } from './context.js';
@@ -109,6 +110,12 @@ export interface GraphEmulator {
    * and hash, same id, a new change in the delta feed; no request is recorded or charged.
    */
   rewriteFile(itemId: string, content: Buffer): EmulatedItem;
+  /**
+   * Creates a folder or a file (with `content`) out of band, for seeding a large drive fast (the
+   * check benchmark): no request is recorded or charged; the delta feed sees it as a change.
+   * Returns the new item's id.
+   */
+  seedItem(parentId: string, name: string, content: Buffer | null): string;
   /** Every counter: requests, budget, faults, upload sessions, delta, drive totals. */
   stats(): EmulatorStats;
   /** Every request received, in order of arrival. */
@@ -230,6 +237,16 @@ class EmulatorServer implements GraphEmulator {
     if (node === undefined) throw new RangeError(`rewriteFile: no item ${itemId}`);
     drive.rewrite(node, content);
     return drive.itemByPath(drive.pathOf(node))!;
+  }
+
+  seedItem(parentId: string, name: string, content: Buffer | null): string {
+    const { drive } = this.ctx;
+    const parent = drive.get(parentId);
+    if (parent === undefined) throw new RangeError(`seedItem: no folder ${parentId}`);
+    if (content === null) return drive.createFolder(parent, name, 'fail').node.id;
+    const hash = new QuickXorHash();
+    hash.update(content);
+    return drive.writeFile(parent, name, 'fail', { pieces: [content], size: content.length, hash }).node.id;
   }
 
   stats(): EmulatorStats {
