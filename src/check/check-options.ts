@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BACKENDS, type DriveOptions } from '../drives/backends.js';
-import { COMMON_OPTIONS } from '../options/common.js';
+import { COMMON_OPTIONS, METRICS_FILE_OPTION } from '../options/common.js';
 import { option, parseTable, type Values } from '../options/option.js';
 import { flag } from '../options/readers.js';
 import { TARGET_OPTION } from '../run/import-options.js';
@@ -8,6 +8,7 @@ import { TARGET_OPTION } from '../run/import-options.js';
 /** `vmb-import check`: the ledger, output and target options of an import, and its own two. */
 export const CHECK_OPTIONS = [
   ...COMMON_OPTIONS,
+  METRICS_FILE_OPTION,
   TARGET_OPTION,
   option({
     key: 'fix',

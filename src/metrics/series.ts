@@ -111,7 +111,7 @@ export const SERIES: readonly Series[] = [
   },
   {
     name: 'vmb_import_drift_items',
-    help: 'Items the last run found drifted between the ledger and the drive, by drift class (always 0 for import).',
+    help: 'Items drifted between the ledger and the drive after the last check, by drift class (after --fix: what it did not mend; always 0 for import).',
     type: 'gauge',
     label: { name: 'class', values: DRIFT_CLASS_NAMES },
     value: (run, driftClass) => run.drift?.[driftClass as DriftClass] ?? 0,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DRIFT_CLASS_NAMES } from '../../src/errors/drift-classes.js';
@@ -178,4 +178,22 @@ test('the text report names each difference, and what --fix changed', async () =
   assert.match(r.stdout, /\n {2}missing-remote 5\/a\/file-1\.bin\n/);
   assert.match(r.stdout, /\n {2}child-count 5\/a: ledger 3, drive 2\n/);
   assert.match(r.stdout, /\n--fix removed 1 rows, moved 0, recounted 1 folders; nothing on the drive was changed\nafter --fix: no differences\n$/);
+});
+
+test('--metrics-file records the drift a check found by class, and a clean check as its last success', async () => {
+  const t = await imported('check_metrics');
+  const file = path.join(await tempDir('textfile'), 'vmb-import.prom');
+  await rm(path.join(t.drive, '5/a/file-1.bin'));
+
+  const drifted = await check(t, '--metrics-file', file);
+  assert.equal(drifted.code, 1, drifted.stderr);
+  const afterDrift = await readFile(file, 'utf8');
+  assert.match(afterDrift, /^vmb_import_drift_items\{command="check",class="missing-remote"\} 1$/m);
+  assert.match(afterDrift, /^vmb_import_drift_items\{command="check",class="child-count"\} 1$/m);
+  assert.match(afterDrift, /^vmb_import_last_success_timestamp_seconds\{command="check"\} 0$/m, 'drift found is no success');
+
+  assert.equal((await check(t, '--fix', '--metrics-file', file)).code, 0);
+  const afterFix = await readFile(file, 'utf8');
+  assert.match(afterFix, /^vmb_import_drift_items\{command="check",class="missing-remote"\} 0$/m);
+  assert.doesNotMatch(afterFix, /^vmb_import_last_success_timestamp_seconds\{command="check"\} 0$/m);
 });

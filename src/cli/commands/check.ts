@@ -6,6 +6,7 @@ import { EXIT_CODES } from '../../errors/exit-codes.js';
 import { DRIVE_OPTIONS } from '../../run/import-options.js';
 import type { CheckSummary, Difference } from '../../types.js';
 import { commandLogger, type CommandContext } from '../command.js';
+import { withMetricsFile, type MetricsEnd } from '../metrics.js';
 import { declareOptions } from '../yargs-options.js';
 
 /** Differences the text report shows; --json has them all. */
@@ -24,12 +25,18 @@ export const checkCommandModule: CommandModule = {
 };
 
 /** `vmb-import check`: the summary on stdout; 0 clean (or all mended by --fix), 1 drift. */
-export async function checkCommand(argv: Readonly<Record<string, unknown>>, ctx: CommandContext): Promise<number> {
+export function checkCommand(argv: Readonly<Record<string, unknown>>, ctx: CommandContext): Promise<number> {
+  return withMetricsFile('check', argv, ctx, () => check(argv, ctx));
+}
+
+async function check(argv: Readonly<Record<string, unknown>>, ctx: CommandContext): Promise<MetricsEnd> {
   const o = checkOptions(argv, ctx.env);
   const log = commandLogger(o, ctx);
   const summary = await runCheck(o, log);
   await ctx.out(o.json ? JSON.stringify(summary) + '\n' : formatCheckSummary(summary));
-  return summary.status === 'drift' ? EXIT_CODES.drift.code : EXIT_CODES.ok.code;
+  const code = summary.status === 'drift' ? EXIT_CODES.drift.code : EXIT_CODES.ok.code;
+  // The check ran to its end whatever it found; a success (exit 0) is a ledger found, or made, clean.
+  return { code, metrics: o.dryRun ? null : { status: 'succeeded', durationMs: summary.durationMs, drift: summary.remaining ?? summary.counts } };
 }
 
 /** The short human report: the listing, the counts per class, the first differences, what --fix did. */
