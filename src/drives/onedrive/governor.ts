@@ -10,7 +10,7 @@ import type { TrafficReading } from '../../types.js';
  *
  * - **Hold.** A 429/503 holds every thread for max(Retry-After, RateLimit-Reset): no request
  *   starts until it ends. Without either, the hold doubles per throttle in a row (1 s … 60 s).
- * - **Pace.** Requests reserve their start on one shared schedule by their price in resource units
+ * - **Pace.** Requests take their turn on one shared schedule by their price in resource units
  *   (RU: 1 per GET, 2 per list, create, upload, update or delete; fragment PUTs to an upload URL
  *   are not priced and only obey the hold and --bwlimit). The rate is the lowest of:
  *   - the learned rate: unlimited until the first throttle; at each throttle set to 95% of the RU
@@ -70,6 +70,8 @@ const BARE_HOLD_BASE_MS = 1_000;
 const BARE_HOLD_CAP_MS = 60_000;
 /** A waiter looks at the release flag at least this often. */
 const WAIT_SLICE_MS = 250;
+/** A quiet moment lets this much of a schedule be caught up at once (the next turns come sooner). */
+const TURN_CREDIT_US = 100_000;
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 30_000;
 
@@ -141,8 +143,6 @@ export class Governor {
       if (this.cas(HOLD_UNTIL_MS, current, wanted)) {
         this.add(HELD_MS, wanted - Math.max(current, now));
         if (current <= now) this.add(HOLDS, 1);
-        // Reservations made from now on start after the hold, at the pace.
-        this.raise(NEXT_START_US, wanted * 1000);
         return;
       }
     }
@@ -171,14 +171,9 @@ export class Governor {
    * Throws `aborted` when `signal` aborts or the governor is released.
    */
   async admit(price: RequestPrice, signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      await this.waitUntil(() => this.heldUntil(), signal);
-      const reservedAt = this.o.now();
-      const start = Math.max(this.reserve(NEXT_START_US, price.units, this.rate(reservedAt)), this.reserve(NEXT_BYTE_US, price.bytes, this.o.bytesPerSecond || Infinity));
-      await this.waitUntil(() => start, signal);
-      // A hold that began while this one waited its turn: queue again behind it, at the pace.
-      if (this.heldUntil() <= reservedAt || this.heldUntil() <= this.o.now()) break;
-    }
+    await this.waitUntil(() => this.heldUntil(), signal);
+    await this.takeTurn(NEXT_START_US, price.units, () => this.rate(), signal);
+    await this.takeTurn(NEXT_BYTE_US, price.bytes, () => this.o.bytesPerSecond || Infinity, signal);
     this.add(RU_SENT, price.units);
     // The first request opens the first learning span.
     if (this.load(SPAN_START_MS) === 0 && this.cas(SPAN_START_MS, 0, this.o.now())) this.store(GROWN_AT_MS, this.o.now());
@@ -291,14 +286,24 @@ export class Governor {
     this.store(HEADER_UNTIL_MS, until);
   }
 
-  /** Takes the next start on a schedule: `amount` at `perSecond`; returns when it may start (epoch ms). */
-  private reserve(slot: number, amount: number, perSecond: number): number {
-    const nowUs = this.o.now() * 1000;
-    if (amount <= 0 || !Number.isFinite(perSecond)) return nowUs / 1000;
+  /**
+   * Waits for this request's turn on a schedule: the slot holds when the next request may start
+   * (epoch µs); the one that starts moves it on by `amount` at the rate of that moment. Waiters
+   * reserve nothing ahead, so a rate that rises (a window's reset, a header gone) applies at once,
+   * and so does a hold that begins while they wait.
+   */
+  private async takeTurn(slot: number, amount: number, perSecond: () => number, signal?: AbortSignal): Promise<void> {
+    if (amount <= 0) return;
     for (;;) {
+      const rate = perSecond();
+      if (!Number.isFinite(rate)) return;
+      const nowUs = this.o.now() * 1000;
       const next = this.load(slot);
-      const start = Math.max(nowUs, next);
-      if (this.cas(slot, next, Math.ceil(start + (amount / perSecond) * 1_000_000))) return start / 1000;
+      if (next <= nowUs && this.heldUntil() <= this.o.now()) {
+        if (this.cas(slot, next, Math.ceil(Math.max(next, nowUs - TURN_CREDIT_US) + (amount / rate) * 1_000_000))) return;
+        continue;
+      }
+      await this.waitUntil(() => Math.max(next / 1000, this.heldUntil()), signal);
     }
   }
 
@@ -326,14 +331,6 @@ export class Governor {
 
   private add(slot: number, value: number): number {
     return Number(Atomics.add(this.slots, slot, BigInt(value))) + value;
-  }
-
-  /** Moves a slot forward only. */
-  private raise(slot: number, value: number): void {
-    for (;;) {
-      const current = this.load(slot);
-      if (current >= value || this.cas(slot, current, value)) return;
-    }
   }
 
   private startOnce(slot: number, now: number): void {
