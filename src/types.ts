@@ -214,6 +214,8 @@ export interface TrafficReading {
   holds: number;
   /** RU of the requests the drive accepted. */
   resourceUnitsAdmitted: number;
+  /** The pace learned from the throttles, RU per minute; 0 while nothing is learned. */
+  learnedRatePerMinute: number;
   /** Since when throttling has let nothing through (epoch ms), or null. */
   throttledSince: number | null;
   /** Since when the drive has answered only 503 (epoch ms), or null. */

@@ -43,6 +43,8 @@ export interface DriveTraffic {
   read(): TrafficReading;
   /** The run is stopping: requests waiting for their turn give up, later ones fail at once. */
   release(): void;
+  /** Starts from a pace an earlier run learned (RU per minute), unless one is learned already. */
+  seed(ratePerMinute: number): void;
   /** --throttle-timeout: a throttled stretch this long stops the run. */
   throttleTimeoutMs: number;
   /** --blocked-after: 503s only for this long mean the app is blocked. */

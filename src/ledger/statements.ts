@@ -183,6 +183,12 @@ export async function findResumableUploadSessions(c: pg.Client, key: DriveKey, m
   return new Set(r.rows.map((row) => row.remote_path));
 }
 
+/** RU per minute the latest run against `driveId` that ended within `maxAgeMs` had learned, or null. */
+export async function findLearnedRate(c: pg.Client, driveId: string, maxAgeMs: number): Promise<number | null> {
+  const r = await c.query<{ per_minute: number }>(query('find-learned-rate'), [driveId, maxAgeMs]);
+  return r.rows[0]?.per_minute ?? null;
+}
+
 // ---------------------------------------------------------------------------------------------
 // `vmb-import check`: the stored listing of the drive, its deltaLink, and the fixes.
 

@@ -6,7 +6,7 @@ import { fatal, toErrorData } from '../errors/vmb-error.js';
 import { refusedWrite } from '../ledger/pg-errors.js';
 import { markDeadRunsInterrupted, runLockKey } from '../ledger/run-lock.js';
 import { SESSION_MAX_AGE_MS } from '../drives/onedrive/upload-session.js';
-import { findLedgerEntries, findResumableUploadSessions, finishRun, insertRun } from '../ledger/statements.js';
+import { findLearnedRate, findLedgerEntries, findResumableUploadSessions, finishRun, insertRun } from '../ledger/statements.js';
 import { chunks } from '../limits/chunks.js';
 import { createRunFlagsBuffer } from '../limits/run-flags.js';
 import type { Logger } from '../log/logger.js';
@@ -78,6 +78,8 @@ export interface RunHooks {
 }
 
 const WALK_BATCH = 500;
+/** A pace learned longer ago than this says little about the tenant's budget now. */
+const LEARNED_RATE_MAX_AGE_MS = 24 * 3600_000;
 
 /** What the open phase has set up for the rest of the run. */
 interface Opened {
@@ -152,7 +154,7 @@ class ImportRun {
       releasers.add('run row', async () => {
         await account.failures.save();
         const { throttledRequests, heldMs } = this.throttling(traffic);
-        const throttling = { throttledRequests, heldMs, deferredThrottled: account.tally.deferredThrottled };
+        const throttling = { throttledRequests, heldMs, deferredThrottled: account.tally.deferredThrottled, learnedRatePerMinute: traffic?.learnedRatePerMinute() ?? 0 };
         await ledger.connection.run((c) => finishRun(c, runId, this.status, { ...account.tally.counts(), ...throttling }));
       });
     }
@@ -178,6 +180,10 @@ class ImportRun {
     stop.drain.signal.addEventListener('abort', () => dispatcher.stopStarting(), { once: true });
     stop.halt.signal.addEventListener('abort', () => dispatcher.haltInFlight(), { once: true });
     stop.force.signal.addEventListener('abort', () => dispatcher.abortInFlight(), { once: true });
+    if (traffic && runId !== null) {
+      const learned = await ledger.connection.run((c) => findLearnedRate(c, drive.key.driveId, LEARNED_RATE_MAX_AGE_MS));
+      if (learned !== null) drive.traffic!.seed(learned);
+    }
     if (traffic) {
       // After the threads' halt flag is up, so a request the governor lets go of reads as stopped.
       stop.halt.signal.addEventListener('abort', () => drive.traffic!.release(), { once: true });

@@ -38,6 +38,11 @@ export class TrafficWatch {
     this.timer = null;
   }
 
+  /** The pace the governor learned (RU per minute, 0: none), for the next run to start from. */
+  learnedRatePerMinute(): number {
+    return Math.round(this.traffic.read().learnedRatePerMinute);
+  }
+
   tally(durationMs: number): ThrottlingTally {
     const r = this.traffic.read();
     return { throttledRequests: r.throttledRequests, heldMs: r.heldMs, resourceUnitsPerMinute: Math.round((r.resourceUnitsAdmitted / Math.max(durationMs, 1)) * 60_000) };

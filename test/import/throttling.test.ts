@@ -168,3 +168,31 @@ test('--user-agent is the User-Agent of every request', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual([...agents], ['ISV|Contoso|Archiver/2.1']);
 });
+
+test('the next run against the drive starts from the pace the last one learned, not unpaced into the spent budget', async () => {
+  const db = await freshDatabase('thr_learned');
+  const src = await tempDir('src');
+  await makeTree(src, { corps: [10], folders: ['', 'a'], filesPerFolder: 40, size: () => 200 });
+  /** RU per second the run's Graph requests spent before the first 429 (all of them if none came). */
+  const paceBeforeFirstThrottle = () => {
+    const graph = graphRequests(emulator.requests()).sort((a, b) => a.startedAt - b.startedAt);
+    const until = graph.findIndex((q) => q.status === 429);
+    const before = graph.slice(0, until < 0 ? graph.length : until);
+    return before.slice(0, -1).reduce((sum, q) => sum + priceOf(q), 0) / ((before.at(-1)!.startedAt - before[0].startedAt) / 1000);
+  };
+  // 20 RU a second.
+  emulator.budget.configure({ units: 80, windowMs: 4_000, rateLimitHeaders: false });
+  const first = await runJson([src, '--threads', '4', ...onedriveArgs(db.url, '/thr-learned-1')], env());
+  assert.equal(first.code, 0, first.stderr);
+  const unpaced = paceBeforeFirstThrottle();
+
+  emulator.resetRequests();
+  emulator.budget.configure({ units: 80, windowMs: 4_000, rateLimitHeaders: false });
+  const second = await runJson([src, '--threads', '4', ...onedriveArgs(db.url, '/thr-learned-2')], env());
+
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.summary.failed, 0);
+  assert.ok(unpaced > 40, `the first run went at ${unpaced.toFixed(1)} RU/s until its first 429`);
+  const paced = paceBeforeFirstThrottle();
+  assert.ok(paced <= 20 * 1.25, `the second run went at ${paced.toFixed(1)} RU/s until its first 429`);
+});

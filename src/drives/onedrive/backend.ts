@@ -53,5 +53,5 @@ export const ONEDRIVE_BACKEND: DriveBackend<'onedrive', typeof ONEDRIVE_OPTIONS>
 
 function trafficOf(buffer: SharedArrayBuffer, throttleTimeoutMs: number, blockedAfterMs: number): DriveTraffic {
   const governor = Governor.reader(buffer);
-  return { read: () => governor.read(), release: () => governor.release(), throttleTimeoutMs, blockedAfterMs };
+  return { read: () => governor.read(), release: () => governor.release(), seed: (perMinute) => governor.seed(perMinute), throttleTimeoutMs, blockedAfterMs };
 }

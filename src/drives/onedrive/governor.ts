@@ -18,7 +18,9 @@ import type { TrafficReading } from '../../types.js';
  *     span (with a fixed window that is the window's allowance over its length, since a window
  *     spent ends in a hold lasting to the next), from spans of 20 RU or more and never below
  *     10 RU a second; it grows by 1% a second while nothing is throttled,
- *     so it finds the limit again, and a hold never ends in a burst at the old speed;
+ *     so it finds the limit again, and a hold never ends in a burst at the old speed. A run starts
+ *     from the pace the last run against the drive learned (kept in its run row, for a day), so
+ *     a cron run does not spend its first window in one burst of every thread's requests;
  *   - the header rate: when an answer carries RateLimit-Remaining and -Reset, what remains spread
  *     evenly until the reset (a window nearly spent holds until its reset);
  *   - --max-rate.
@@ -148,6 +150,12 @@ export class Governor {
     }
   }
 
+  /** An earlier run's learned pace (RU per minute), kept unless something is learned already. */
+  seed(ratePerMinute: number): void {
+    const mru = Math.max(LEARNED_FLOOR_MRU, Math.floor((ratePerMinute / 60) * 1000));
+    if (this.cas(LEARNED_MRU, 0, mru)) this.store(GROWN_AT_MS, this.o.now());
+  }
+
   /** Waiting requests give up (the run is stopping); later ones fail at once. */
   release(): void {
     Atomics.store(this.slots, RELEASED, 1n);
@@ -232,6 +240,7 @@ export class Governor {
       holdUntil: this.heldUntil(),
       holds: this.load(HOLDS),
       resourceUnitsAdmitted: this.load(RU_ADMITTED),
+      learnedRatePerMinute: (this.load(LEARNED_MRU) / 1000) * 60,
       throttledSince: since(THROTTLED_SINCE_MS),
       unavailableSince: since(UNAVAILABLE_SINCE_MS),
     };
