@@ -17,7 +17,7 @@ import type { TrafficReading } from '../../types.js';
  *     the app spent from the end of the previous hold to the end of this one, per second of that
  *     span (with a fixed window that is the window's allowance over its length, since a window
  *     spent ends in a hold lasting to the next), from spans of 20 RU or more and never below
- *     10 RU a second; it grows by 1% a second while nothing is throttled,
+ *     10 RU a second; it grows by 1% a second while nothing is throttled (10% after a minute),
  *     so it finds the limit again, and a hold never ends in a burst at the old speed. A run starts
  *     from the pace the last run against the drive learned (kept in its run row, for a day), so
  *     a cron run does not spend its first window in one burst of every thread's requests;
@@ -58,7 +58,9 @@ const RELEASED = 15;
 /** Throttles in a row without a Retry-After (the doubling hold's exponent). */
 const BARE_THROTTLES = 16;
 const HOLDS = 17;
-const SLOTS = 18;
+/** When the learned rate was last set (learned or seeded): how long it has held without a throttle. */
+const LEARNED_AT_MS = 18;
+const SLOTS = 19;
 
 const LEARNED_SHARE = 0.95;
 /**
@@ -67,7 +69,14 @@ const LEARNED_SHARE = 0.95;
  */
 const LEARN_FROM_RU = 20;
 const LEARNED_FLOOR_MRU = 10_000;
+/**
+ * Near the limit just learned the pace creeps up (1% a second); once it has held a minute without a
+ * throttle (longer than a budget window) the limit is further than that, or was never this low (a
+ * burst of another client under the same app id), and it grows fast (10% a second).
+ */
 const GROWTH_PER_SECOND = 0.01;
+const FAST_GROWTH_PER_SECOND = 0.1;
+const FAST_GROWTH_AFTER_MS = 60_000;
 const BARE_HOLD_BASE_MS = 1_000;
 const BARE_HOLD_CAP_MS = 60_000;
 /** A waiter looks at the release flag at least this often. */
@@ -153,7 +162,10 @@ export class Governor {
   /** An earlier run's learned pace (RU per minute), kept unless something is learned already. */
   seed(ratePerMinute: number): void {
     const mru = Math.max(LEARNED_FLOOR_MRU, Math.floor((ratePerMinute / 60) * 1000));
-    if (this.cas(LEARNED_MRU, 0, mru)) this.store(GROWN_AT_MS, this.o.now());
+    if (this.cas(LEARNED_MRU, 0, mru)) {
+      this.store(GROWN_AT_MS, this.o.now());
+      this.store(LEARNED_AT_MS, this.o.now());
+    }
   }
 
   /** Waiting requests give up (the run is stopping); later ones fail at once. */
@@ -272,6 +284,7 @@ export class Governor {
     const ru = sent - this.load(SPAN_START_RU);
     this.store(SPAN_START_RU, sent);
     this.store(GROWN_AT_MS, holdEnd);
+    this.store(LEARNED_AT_MS, holdEnd);
     if (ru >= LEARN_FROM_RU) this.store(LEARNED_MRU, Math.max(LEARNED_FLOOR_MRU, Math.floor(((LEARNED_SHARE * ru) / (holdEnd - spanStart)) * 1_000_000)));
   }
 
@@ -280,7 +293,8 @@ export class Governor {
     const grownAt = this.load(GROWN_AT_MS);
     if (learned === 0 || now - grownAt < 1000 || now <= this.heldUntil()) return;
     if (!this.cas(GROWN_AT_MS, grownAt, now)) return;
-    const factor = (1 + GROWTH_PER_SECOND) ** ((now - grownAt) / 1000);
+    const growth = now - this.load(LEARNED_AT_MS) >= FAST_GROWTH_AFTER_MS ? FAST_GROWTH_PER_SECOND : GROWTH_PER_SECOND;
+    const factor = (1 + growth) ** ((now - grownAt) / 1000);
     this.cas(LEARNED_MRU, learned, Math.ceil(learned * factor));
   }
 

@@ -116,7 +116,7 @@ test('throttles answered together learn once', async () => {
   assert.equal(g.read().holds, 1);
 });
 
-test('the learned rate grows by about 1% a second while nothing is throttled', async () => {
+test('the learned rate grows by about 1% a second in the minute after a throttle', async () => {
   const clock = { now: 1_000_000 };
   const g = governed(undefined, clock);
   for (let i = 0; i < 100; i++) await g.admit(UPLOAD);
@@ -208,4 +208,24 @@ test('a throttle after a handful of requests holds but learns nothing', async ()
   g.observe(UPLOAD, { status: 429, retryAfterSeconds: 2 });
   assert.equal(g.heldUntil(), 1_002_000);
   assert.equal(g.rate(), Infinity);
+});
+
+test('a learned rate that has held a minute without a throttle grows by 10% a second', async () => {
+  const clock = { now: 1_000_000 };
+  const g = governed(undefined, clock);
+  g.seed(1_200);
+  clock.now += 60_000;
+  g.observe(UPLOAD, OK);
+  const afterAMinute = g.rate();
+  clock.now += 10_000;
+  g.observe(UPLOAD, OK);
+  assert.ok(Math.abs(g.rate() / afterAMinute - 1.1 ** 10) < 0.01, `grew ×${g.rate() / afterAMinute}`);
+});
+
+test('a seed from an earlier run is the learned rate, unless one is learned already', () => {
+  const g = governed();
+  g.seed(1_200);
+  assert.equal(g.rate(), 20);
+  g.seed(6_000);
+  assert.equal(g.rate(), 20);
 });
