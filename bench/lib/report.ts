@@ -159,6 +159,7 @@ export function renderMarkdown(r: Report): string {
     out.push(...resultsTable(rows), '');
     out.push(...targetsTable(r, rows), '');
     out.push(...resumeTable(rows), '');
+    out.push(...throttledTable(rows), '');
     const chart = svgChart(r, rows);
     if (chart) out.push('#### Throughput against threads (cases 1 and 2)', '', 'The chart is inline SVG (shown by most Markdown previews; GitHub strips it); the table under it has the same numbers.', '', chart, '', ...sweepTable(r, rows), '');
     out.push(...breakdown(rows), '');
@@ -288,6 +289,53 @@ function resumeTable(rows: Row[]): string[] {
       `| ${row.label} | ${fmt.s(summarize(row).ms)} | ${bounds.length ? fmt.s(median(bounds)) : '—'} | ${fmt.n(median(row.samples.map((x) => x.bytes)))} | ${resent.length ? fmt.n(median(resent)) : '—'} | ${fmt.n(median(http))} |`,
     );
   }
+  return lines;
+}
+
+/** The issue's targets for a throttled tenant; stricter when the tenant sends RateLimit headers. */
+const THROTTLE_TARGETS = {
+  headers: { maxThrottled: 0.03, minUsed: 0.9 },
+  noHeaders: { maxThrottled: 0.05, minUsed: 0.8 },
+};
+
+/** Case 7: per build and budget, how much of the budget a run used and how often it was refused. */
+function throttledTable(rows: Row[]): string[] {
+  const c7 = rows.filter((x) => x.caseId === 7 && x.samples.some((s) => s.throttle));
+  if (c7.length === 0) return [];
+  const pct = (x: number | null, digits: number) => (x === null || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(digits)}%`);
+  const lines = [
+    '#### Case 7: a throttled tenant',
+    '',
+    `Targets (reported, not asserted): 0 files failed; with RateLimit headers ≤ ${THROTTLE_TARGETS.headers.maxThrottled * 100}% of requests throttled and ≥ ${THROTTLE_TARGETS.headers.minUsed * 100}% of the budget used; without them ≤ ${THROTTLE_TARGETS.noHeaders.maxThrottled * 100}% and ≥ ${THROTTLE_TARGETS.noHeaders.minUsed * 100}%.`,
+    '',
+    '| Build and budget | Files | Time s | Files/s | Budget used | Requests throttled | Files failed | Throttled (summary) | Held s | Against the targets |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const row of c7) {
+    const t = row.samples.map((x) => x.throttle).filter((x) => x !== undefined);
+    const med = (pick: (x: (typeof t)[number]) => number | null) => {
+      const xs = t.map(pick).filter((x): x is number => x !== null && Number.isFinite(x));
+      return xs.length ? median(xs) : null;
+    };
+    const used = med((x) => x.budgetUsed);
+    const throttled = med((x) => x.requestsThrottled);
+    const failed = med((x) => x.filesFailed);
+    const held = med((x) => x.heldMs);
+    const target = t[0].rateLimitHeaders ? THROTTLE_TARGETS.headers : THROTTLE_TARGETS.noHeaders;
+    const misses = [
+      failed === null ? 'files failed unknown' : failed > 0 ? `${fmt.n(failed)} files failed` : null,
+      throttled !== null && throttled > target.maxThrottled ? `throttled ${pct(throttled, 1)} > ${target.maxThrottled * 100}% (by ${((throttled - target.maxThrottled) * 100).toFixed(1)} points)` : null,
+      used !== null && used < target.minUsed ? `used ${pct(used, 0)} < ${target.minUsed * 100}% (by ${((target.minUsed - used) * 100).toFixed(0)} points)` : null,
+    ].filter(Boolean);
+    const s = summarize(row);
+    lines.push(
+      `| ${row.label}${s.problems.length ? ' (!)' : ''} | ${fmt.n(s.files)} | ${fmt.s(s.ms)} | ${fmt.n(s.filesPerS)} | ${pct(used, 0)} | ${pct(throttled, 2)} | ${failed === null ? '—' : fmt.n(failed)} | ${fmt.n(med((x) => x.throttledRequests))} | ${held === null ? '—' : fmt.s(held)} | ${misses.length ? `**missed:** ${misses.join('; ')}` : 'met'} |`,
+    );
+  }
+  lines.push(
+    '',
+    'Budget used = RU admitted ÷ (RU per window × (last request − first request) ÷ window), from the emulator\'s counters; requests throttled = 429s ÷ (admitted + 429s). (!) rows have problems, listed under the main table.',
+  );
   return lines;
 }
 
