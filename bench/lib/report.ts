@@ -56,7 +56,7 @@ Everything listens on 127.0.0.1.
 | \`--no-reference\`, \`--no-floors\` | | leave them out |
 | \`--out FILE\`, \`--no-docs\` | docs/benchmarks.md | where the results go |
 | \`--timeout-min N\` | 20 | per child process |
-| \`--baseline DIR\` | none | case 5 also runs the CLI of this built checkout (another version: today's behaviour), beside this build |
+| \`--baseline DIR\` | none | cases 5 and 7 also run the CLI of this built checkout (another version: today's behaviour), beside this build |
 
 ## What is measured
 
@@ -67,6 +67,7 @@ Everything listens on 127.0.0.1.
 | 3 | 40 files of 64 MiB (upload sessions, 10 MiB chunks) | default threads × 16 |
 | 4 | 1,000,000 empty files (5 × 20 × 10 folders × 1,000), all already in the ledger; and 20,000 likewise for the RSS comparison | default threads × 16 |
 | 5 | one file of 1 GiB (quick: 256 MiB), onedrive only: killed (-9) once the server holds half of it, then the re-run; and a run whose \`--max-runtime\` is the time the killed run took to get half-way | default threads × 16; every Graph request delayed \`--latency\`; with \`--baseline DIR\` the same for that build |
+| 7 | a throttled tenant, onedrive only: requests/s × 30 files of 1 KiB (1 corp × 4 folders) per run, against an app budget of fixed 10 s windows of 2 RU × requests/s × 10, at 10, 20, 50 and 100 requests/s, RateLimit headers on and off; at 20 requests/s also 50 ms per request, and 8 threads | default threads × 16 (8 × 16 where said); a fresh ledger and drive per run; with \`--baseline DIR\` the same for that build, turn about |
 
 - **The importer** is the real CLI (\`node bin/vmb-import.js <dir> --database-url … --json --no-progress\`)
   in a child process, against a fresh database per run (case 4: a ledger seeded once per data set),
