@@ -324,7 +324,7 @@ function throttledTable(rows: Row[]): string[] {
     const held = med((x) => x.heldMs);
     const target = t[0].rateLimitHeaders ? THROTTLE_TARGETS.headers : THROTTLE_TARGETS.noHeaders;
     const misses = [
-      failed === null ? 'files failed unknown' : failed > 0 ? `${fmt.n(failed)} files failed` : null,
+      failed === null ? 'no summary, so files failed not known' : failed > 0 ? `${fmt.n(failed)} files failed` : null,
       throttled !== null && throttled > target.maxThrottled ? `throttled ${pct(throttled, 1)} > ${target.maxThrottled * 100}% (by ${((throttled - target.maxThrottled) * 100).toFixed(1)} points)` : null,
       used !== null && used < target.minUsed ? `used ${pct(used, 0)} < ${target.minUsed * 100}% (by ${((target.minUsed - used) * 100).toFixed(0)} points)` : null,
     ].filter(Boolean);
