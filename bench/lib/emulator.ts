@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BudgetOptions, BudgetStats } from '../../test/support/graph-emulator/budget.js';
 
 /** This build's emulator; run.ts and ab.ts pass the one of the build they measure instead. */
 const OWN_MAIN = fileURLToPath(new URL('../emulator-main.js', import.meta.url));
@@ -18,6 +19,8 @@ export interface EmulatorStats {
   failed: number;
   failures: Record<string, number>;
   byMethod: Record<string, number>;
+  /** The app budget's counters (RU are counted even with no budget configured). */
+  budget: BudgetStats;
   /** Every upload session the emulator had, with the bytes it took, cut off and refused. */
   sessions: Array<{ name: string; state: string; received: number; bytesAccepted: number; bytesCutOff: number; bytesRefused: number }>;
 }
@@ -50,6 +53,8 @@ export interface EmulatorProcess {
   stats(): Promise<EmulatorStats>;
   /** Builds the drive out of band; every item below the remote root. */
   seed(spec: SeedSpec): Promise<SeededItem[]>;
+  /** A fresh app budget (windows aligned to when the emulator applies it), or none (null); resolves once it is in force. */
+  budget(options: BudgetOptions | null): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,17 +73,18 @@ export async function startEmulator(latencyMs: number, main: string = OWN_MAIN):
     child.once('exit', (code) => reject(new Error(`the Graph emulator exited (${code}) before it was ready`)));
   });
   let closed = false;
+  const stats = (): Promise<EmulatorStats> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the Graph emulator did not answer "stats" in 60 s')), 60_000);
+      child.once('message', (m: EmulatorStats) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      child.send({ type: 'stats' });
+    });
   return {
     ...ready,
-    stats: () =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the Graph emulator did not answer "stats" in 60 s')), 60_000);
-        child.once('message', (m: EmulatorStats) => {
-          clearTimeout(timer);
-          resolve(m);
-        });
-        child.send({ type: 'stats' });
-      }),
+    stats,
     seed: (spec) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('the Graph emulator did not answer "seed" in 300 s')), 300_000);
@@ -88,6 +94,12 @@ export async function startEmulator(latencyMs: number, main: string = OWN_MAIN):
         });
         child.send({ type: 'seed', ...spec });
       }),
+    budget: async (options) => {
+      child.send(options === null ? { type: 'budget', off: true } : { type: 'budget', ...options });
+      // The child handles messages in order and does not answer 'budget': the answer to a
+      // 'stats' sent after it means the budget is in force.
+      await stats();
+    },
     close: () => {
       if (closed) return Promise.resolve();
       closed = true;

@@ -56,7 +56,7 @@ Everything listens on 127.0.0.1.
 | \`--no-reference\`, \`--no-floors\` | | leave them out |
 | \`--out FILE\`, \`--no-docs\` | docs/benchmarks.md | where the results go |
 | \`--timeout-min N\` | 20 | per child process |
-| \`--baseline DIR\` | none | case 5 also runs the CLI of this built checkout (another version: today's behaviour), beside this build |
+| \`--baseline DIR\` | none | cases 5 and 7 also run the CLI of this built checkout (another version: today's behaviour), beside this build |
 
 ## What is measured
 
@@ -67,6 +67,7 @@ Everything listens on 127.0.0.1.
 | 3 | 40 files of 64 MiB (upload sessions, 10 MiB chunks) | default threads × 16 |
 | 4 | 1,000,000 empty files (5 × 20 × 10 folders × 1,000), all already in the ledger; and 20,000 likewise for the RSS comparison | default threads × 16 |
 | 5 | one file of 1 GiB (quick: 256 MiB), onedrive only: killed (-9) once the server holds half of it, then the re-run; and a run whose \`--max-runtime\` is the time the killed run took to get half-way | default threads × 16; every Graph request delayed \`--latency\`; with \`--baseline DIR\` the same for that build |
+| 7 | a throttled tenant, onedrive only: requests/s × 30 files of 1 KiB (1 corp × 4 folders) per run, against an app budget of fixed 10 s windows of 2 RU × requests/s × 10, at 10, 20, 50 and 100 requests/s, RateLimit headers on and off; at 20 requests/s also 50 ms per request, and 8 threads | default threads × 16 (8 × 16 where said); a fresh ledger and drive per run; with \`--baseline DIR\` the same for that build, turn about |
 
 - **The importer** is the real CLI (\`node bin/vmb-import.js <dir> --database-url … --json --no-progress\`)
   in a child process, against a fresh database per run (case 4: a ledger seeded once per data set),
@@ -159,6 +160,7 @@ export function renderMarkdown(r: Report): string {
     out.push(...resultsTable(rows), '');
     out.push(...targetsTable(r, rows), '');
     out.push(...resumeTable(rows), '');
+    out.push(...throttledTable(rows), '');
     const chart = svgChart(r, rows);
     if (chart) out.push('#### Throughput against threads (cases 1 and 2)', '', 'The chart is inline SVG (shown by most Markdown previews; GitHub strips it); the table under it has the same numbers.', '', chart, '', ...sweepTable(r, rows), '');
     out.push(...breakdown(rows), '');
@@ -288,6 +290,53 @@ function resumeTable(rows: Row[]): string[] {
       `| ${row.label} | ${fmt.s(summarize(row).ms)} | ${bounds.length ? fmt.s(median(bounds)) : '—'} | ${fmt.n(median(row.samples.map((x) => x.bytes)))} | ${resent.length ? fmt.n(median(resent)) : '—'} | ${fmt.n(median(http))} |`,
     );
   }
+  return lines;
+}
+
+/** The issue's targets for a throttled tenant; stricter when the tenant sends RateLimit headers. */
+const THROTTLE_TARGETS = {
+  headers: { maxThrottled: 0.03, minUsed: 0.9 },
+  noHeaders: { maxThrottled: 0.05, minUsed: 0.8 },
+};
+
+/** Case 7: per build and budget, how much of the budget a run used and how often it was refused. */
+function throttledTable(rows: Row[]): string[] {
+  const c7 = rows.filter((x) => x.caseId === 7 && x.samples.some((s) => s.throttle));
+  if (c7.length === 0) return [];
+  const pct = (x: number | null, digits: number) => (x === null || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(digits)}%`);
+  const lines = [
+    '#### Case 7: a throttled tenant',
+    '',
+    `Targets (reported, not asserted): 0 files failed; with RateLimit headers ≤ ${THROTTLE_TARGETS.headers.maxThrottled * 100}% of requests throttled and ≥ ${THROTTLE_TARGETS.headers.minUsed * 100}% of the budget used; without them ≤ ${THROTTLE_TARGETS.noHeaders.maxThrottled * 100}% and ≥ ${THROTTLE_TARGETS.noHeaders.minUsed * 100}%.`,
+    '',
+    '| Build and budget | Files | Time s | Files/s | Budget used | Requests throttled | Files failed | Throttled (summary) | Held s | Against the targets |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const row of c7) {
+    const t = row.samples.map((x) => x.throttle).filter((x) => x !== undefined);
+    const med = (pick: (x: (typeof t)[number]) => number | null) => {
+      const xs = t.map(pick).filter((x): x is number => x !== null && Number.isFinite(x));
+      return xs.length ? median(xs) : null;
+    };
+    const used = med((x) => x.budgetUsed);
+    const throttled = med((x) => x.requestsThrottled);
+    const failed = med((x) => x.filesFailed);
+    const held = med((x) => x.heldMs);
+    const target = t[0].rateLimitHeaders ? THROTTLE_TARGETS.headers : THROTTLE_TARGETS.noHeaders;
+    const misses = [
+      failed === null ? 'no summary, so files failed not known' : failed > 0 ? `${fmt.n(failed)} files failed` : null,
+      throttled !== null && throttled > target.maxThrottled ? `throttled ${pct(throttled, 1)} > ${target.maxThrottled * 100}% (by ${((throttled - target.maxThrottled) * 100).toFixed(1)} points)` : null,
+      used !== null && used < target.minUsed ? `used ${pct(used, 0)} < ${target.minUsed * 100}% (by ${((target.minUsed - used) * 100).toFixed(0)} points)` : null,
+    ].filter(Boolean);
+    const s = summarize(row);
+    lines.push(
+      `| ${row.label}${s.problems.length ? ' (!)' : ''} | ${fmt.n(s.files)} | ${fmt.s(s.ms)} | ${fmt.n(s.filesPerS)} | ${pct(used, 0)} | ${pct(throttled, 2)} | ${failed === null ? '—' : fmt.n(failed)} | ${fmt.n(med((x) => x.throttledRequests))} | ${held === null ? '—' : fmt.s(held)} | ${misses.length ? `**missed:** ${misses.join('; ')}` : 'met'} |`,
+    );
+  }
+  lines.push(
+    '',
+    'Budget used = RU admitted ÷ (RU per window × (last request − first request) ÷ window), from the emulator\'s counters; requests throttled = 429s ÷ (admitted + 429s). (!) rows have problems, listed under the main table.',
+  );
   return lines;
 }
 

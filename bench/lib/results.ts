@@ -34,6 +34,25 @@ export interface Sample {
   bytesResent?: number;
   /** Case 5: the run's --max-runtime, ms. */
   boundMs?: number;
+  /** Case 7: how the run fared against the emulator's app budget. */
+  throttle?: ThrottleSample;
+}
+
+/** Case 7: one run against an app budget, from the emulator's budget counters and the CLI's --json summary. */
+export interface ThrottleSample {
+  /** The budget's rate: RU per window = 2 × this × the window in seconds. */
+  requestsPerS: number;
+  rateLimitHeaders: boolean;
+  /** RU admitted ÷ (RU per window × the run's span of requests ÷ the window). */
+  budgetUsed: number;
+  /** Requests refused with 429 ÷ all requests charged. */
+  requestsThrottled: number;
+  /** The summary's `failed`; null without a summary. */
+  filesFailed: number | null;
+  /** summary.throttling: null from a build without the governor (no such field). */
+  throttledRequests: number | null;
+  heldMs: number | null;
+  deferred: number | null;
 }
 
 export interface Row {
