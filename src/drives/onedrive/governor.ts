@@ -270,15 +270,15 @@ export class Governor {
       holdMs = Math.min(BARE_HOLD_CAP_MS, BARE_HOLD_BASE_MS * 2 ** (bare - 1));
     }
     const until = now + holdMs;
-    // The first throttle of a hold learns; the others in flight with it add nothing new.
-    if (this.heldUntil() <= now) this.learn(now, until);
+    this.learn(now, until);
     this.holdUntil(until);
   }
 
   /** The learned rate: RU sent from the span's start until the new hold ends, per second, times LEARNED_SHARE. */
   private learn(now: number, holdEnd: number): void {
     const spanStart = this.load(SPAN_START_MS);
-    // Another thread's throttle of the same moment has already learned (its span starts ahead).
+    // A throttle of the same hold has already learned (its span starts ahead): the others in
+    // flight with it add nothing new.
     if (spanStart === 0 || spanStart > now || !this.cas(SPAN_START_MS, spanStart, holdEnd)) return;
     const sent = this.load(RU_SENT);
     const ru = sent - this.load(SPAN_START_RU);
@@ -300,8 +300,10 @@ export class Governor {
 
   private paceToReset({ remaining, resetSeconds }: NonNullable<BudgetSignals['rateLimit']>, now: number): void {
     const until = now + Math.max(1, resetSeconds) * 1000;
-    // What is left of the window, spread until its reset; nearly nothing left: wait for the reset.
+    // What is left of the window, spread until its reset; nearly nothing left: wait for the reset,
+    // and learn from the window as from a throttle, so the next one starts at the pace, not in a burst.
     if (remaining < 2) {
+      this.learn(now, until);
       this.holdUntil(until);
       return;
     }

@@ -229,3 +229,13 @@ test('a seed from an earlier run is the learned rate, unless one is learned alre
   g.seed(6_000);
   assert.equal(g.rate(), 20);
 });
+
+test('a window spent by the RateLimit headers teaches the pace as a throttle does', async () => {
+  const clock = { now: 1_000_000 };
+  const g = governed(undefined, clock);
+  for (let i = 0; i < 100; i++) await g.admit(UPLOAD);
+  clock.now += 500;
+  g.observe(UPLOAD, { status: 200, rateLimit: { remaining: 0, resetSeconds: 9.5 } });
+  clock.now += 10_000;
+  assert.ok(Math.abs(g.rate() - 19) < 0.01, `learned ${g.rate()} RU/s`);
+});
