@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,9 +6,9 @@ import { cleanEnv, importArgs, lastJsonLine } from '../lib/cli.js';
 import type { BenchContext } from '../lib/context.js';
 import type { EmulatorProcess, EmulatorStats } from '../lib/emulator.js';
 import { measureChild, stderrTail } from '../lib/measured-child.js';
-import type { Row } from '../lib/results.js';
+import { processSample, type Row } from '../lib/results.js';
 import type { Unit } from '../lib/schedule.js';
-import { cliIn } from '../lib/snapshot.js';
+import { baselineLabel, cliIn } from '../lib/snapshot.js';
 import type { BenchCase } from './case.js';
 
 /** A build whose CLI the case runs: this one, or the --baseline checkout (today's behaviour). */
@@ -50,16 +50,6 @@ export const resumeCase: BenchCase = {
     return units;
   },
 };
-
-function baselineLabel(dir: string): string {
-  let commit = '?';
-  try {
-    commit = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    // Not a git checkout: the label says so.
-  }
-  return `baseline ${commit}`;
-}
 
 /** Bytes the emulator took in fragments, cut off or refused, over every session so far. */
 const fragmentBytes = (s: EmulatorStats) => s.sessions.reduce((n, x) => n + x.bytesAccepted + x.bytesCutOff + x.bytesRefused, 0);
@@ -122,22 +112,18 @@ async function interruptedThenRerun(ctx: BenchContext, build: BuildUnderTest, la
     if (summary.uploaded !== 1) problems.push(`uploaded ${summary.uploaded}, expected 1`);
     if (after.files !== 1) problems.push(`the drive holds ${after.files} files, expected 1`);
     const sent = fragmentBytes(after) - fragmentBytes(before);
-    ctx.results.record(row(ctx, `${build.label}: re-run after kill -9 half-way`, latencyMs), {
+    ctx.results.record(row(ctx, `${build.label}: re-run after kill -9 half-way`, latencyMs), processSample({
       ms: m.wallMs,
       files: 1,
       bytes: sent,
       bytesResent: sent - (size - held),
       rssMb: m.peakRssMb,
       cpuS: m.cpuS,
-      statements: null,
-      connections: null,
-      xacts: null,
       httpRequests: after.requests - before.requests,
-      wrongCounts: null,
       foreignCpu,
       problems,
       innerMs: summary.durationMs,
-    });
+    }));
     return halfWayMs;
   });
 }
@@ -149,21 +135,17 @@ async function boundedRun(ctx: BenchContext, build: BuildUnderTest, latencyMs: n
     const summary = lastJsonLine(m.stdout) ?? {};
     const problems = m.code === 0 ? [] : [`exit code ${m.code}: ${stderrTail(m, 3, 400)}`];
     if (summary.status !== 'partial') problems.push(`status ${summary.status}, expected partial`);
-    ctx.results.record(row(ctx, `${build.label}: --max-runtime half-way through the upload`, latencyMs), {
+    ctx.results.record(row(ctx, `${build.label}: --max-runtime half-way through the upload`, latencyMs), processSample({
       ms: m.wallMs,
       boundMs,
       files: 1,
       bytes: fragmentBytes(after),
       rssMb: m.peakRssMb,
       cpuS: m.cpuS,
-      statements: null,
-      connections: null,
-      xacts: null,
       httpRequests: after.requests,
-      wrongCounts: null,
       foreignCpu,
       problems,
       innerMs: summary.durationMs,
-    });
+    }));
   });
 }

@@ -8,6 +8,7 @@ import type { EmulatorProcess, SeedSpec, SeededItem } from '../lib/emulator.js';
 import { copyItems } from '../lib/ledger-rows.js';
 import { measureChild, stderrTail } from '../lib/measured-child.js';
 import { migrate } from '../lib/migrate.js';
+import { processSample } from '../lib/results.js';
 import type { Unit } from '../lib/schedule.js';
 import type { BenchCase } from './case.js';
 
@@ -60,21 +61,17 @@ async function fullThenIncremental(ctx: BenchContext, spec: SeedSpec): Promise<v
       if (m.code !== 0) problems.push(`exit code ${m.code}: ${stderrTail(m, 3, 400)}`);
       if (summary.status !== 'clean') problems.push(`status ${summary.status}, expected clean`);
       if (summary.rows !== items.length || summary.items !== items.length) problems.push(`compared ${summary.rows} rows with ${summary.items} items, expected ${items.length} each`);
-      ctx.results.record(ctx.results.row(6, 'onedrive', 'importer', `${label} (${summary.listing?.pages ?? '?'} pages)`, {}), {
+      ctx.results.record(ctx.results.row(6, 'onedrive', 'importer', `${label} (${summary.listing?.pages ?? '?'} pages)`, {}), processSample({
         ms: m.wallMs,
         files: items.length,
         bytes: 0,
         rssMb: m.peakRssMb,
         cpuS: m.cpuS,
-        statements: null,
-        connections: null,
-        xacts: null,
         httpRequests: after.requests - before.requests,
-        wrongCounts: null,
         foreignCpu,
         problems,
         innerMs: summary.durationMs,
-      });
+      }));
     }
   } finally {
     await emu.close();

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { cleanEnv, importArgs, lastJsonLine } from '../lib/cli.js';
@@ -8,9 +7,9 @@ import type { EmulatorStats } from '../lib/emulator.js';
 import { stderrTail } from '../lib/measured-child.js';
 import { cpuSnapshot, foreignShare } from '../lib/cpu-share.js';
 import { runMeasured } from '../lib/proc.js';
-import type { Row, ThrottleSample } from '../lib/results.js';
+import { processSample, type Row, type ThrottleSample } from '../lib/results.js';
 import type { Unit } from '../lib/schedule.js';
-import { cliIn } from '../lib/snapshot.js';
+import { baselineLabel, cliIn } from '../lib/snapshot.js';
 import type { BenchCase } from './case.js';
 
 /** The budget's window: short, so a run of ~30 s spans about three of them. */
@@ -96,16 +95,6 @@ function gridFor(ctx: BenchContext, requestsPerS: number): GridSpec {
   return { root: path.join(ctx.work, `throttled-${requestsPerS}`), corps: [7], folders: FOLDERS, subfolders: 0, filesPerDir: (requestsPerS * RUN_S) / FOLDERS, size: FILE_SIZE };
 }
 
-function baselineLabel(dir: string): string {
-  let commit = '?';
-  try {
-    commit = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    // Not a git checkout: the label says so.
-  }
-  return `baseline ${commit}`;
-}
-
 function configLabel(c: Config): string {
   const extras = [c.latencyMs ? `${c.latencyMs} ms per request` : null, c.threads !== null ? `${c.threads} threads` : null].filter(Boolean);
   return `${c.requestsPerS} req/s, RateLimit headers ${c.rateLimitHeaders ? 'on' : 'off'}${extras.length ? `, ${extras.join(', ')}` : ''}`;
@@ -136,22 +125,18 @@ async function throttledRun(ctx: BenchContext, build: BuildUnderTest, config: Co
     if (after.files !== (summary?.uploaded ?? expected)) problems.push(`the drive holds ${after.files} files, the summary says ${summary?.uploaded} uploaded`);
     const throttle = budgetFigures(after, units, config, summary);
     const row: Row = ctx.results.row(7, 'onedrive', 'importer', `${build.label}: ${configLabel(config)}`, { threads, tasks: o.tasks, latencyMs: config.latencyMs });
-    ctx.results.record(row, {
+    ctx.results.record(row, processSample({
       ms: m.wallMs,
       files: summary?.uploaded ?? after.files,
       bytes: after.bytes,
       rssMb: m.peakRssMb,
       cpuS: m.cpuS,
-      statements: null,
-      connections: null,
-      xacts: null,
       httpRequests: after.requests,
-      wrongCounts: null,
       foreignCpu,
       problems,
       innerMs: summary?.durationMs,
       throttle,
-    });
+    }));
     ctx.log(
       `    budget used ${(throttle.budgetUsed * 100).toFixed(1)}%, requests throttled ${(throttle.requestsThrottled * 100).toFixed(2)}% (${after.budget.throttled} of ${after.budget.admitted + after.budget.throttled}), ` +
         `files failed ${throttle.filesFailed ?? '—'}, summary throttled ${throttle.throttledRequests ?? '—'}, held ${throttle.heldMs === null ? '—' : (throttle.heldMs / 1000).toFixed(1)} s`,

@@ -38,6 +38,14 @@ export interface Sample {
   throttle?: ThrottleSample;
 }
 
+/** What a sample of one CLI process has that the database counters do not: the figures it leaves out are not measured. */
+export type ProcessSample = Omit<Sample, 'statements' | 'connections' | 'xacts' | 'wrongCounts'> & Partial<Pick<Sample, 'statements' | 'connections' | 'xacts' | 'wrongCounts'>>;
+
+/** A sample of one CLI process, the database counters it did not measure left null. */
+export function processSample(s: ProcessSample): Sample {
+  return { statements: null, connections: null, xacts: null, wrongCounts: null, ...s };
+}
+
 /** Case 7: one run against an app budget, from the emulator's budget counters and the CLI's --json summary. */
 export interface ThrottleSample {
   /** The budget's rate: RU per window = 2 × this × the window in seconds. */

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cp, mkdir, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -28,4 +29,15 @@ export async function snapshotBuild(repo: string, work: string): Promise<Build> 
 /** The CLI's entry point in a built checkout or a copy of one. */
 export function cliIn(app: string): string {
   return path.join(app, 'bin', 'vmb-import.js');
+}
+
+/** "baseline <short commit>" for a --baseline checkout ("?" when it is not a git checkout). */
+export function baselineLabel(dir: string): string {
+  let commit = '?';
+  try {
+    commit = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    // Not a git checkout: the label says so.
+  }
+  return `baseline ${commit}`;
 }

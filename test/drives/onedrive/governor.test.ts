@@ -11,6 +11,13 @@ function governed(buffer = createGovernorBuffer(), clock = { now: 1_000_000 }, o
   return new Governor(buffer, { retries: 0, maxRatePerMinute: 0, bytesPerSecond: 0, now: () => clock.now, ...options });
 }
 
+/** 100 uploads (200 RU) in the first half second, then a 429: the window is spent for 9.5 s more. */
+async function spendTheWindow(g: Governor, clock: { now: number }): Promise<void> {
+  for (let i = 0; i < 100; i++) await g.admit(UPLOAD);
+  clock.now += 500;
+  g.observe(UPLOAD, { status: 429, retryAfterSeconds: 9.5 });
+}
+
 test('the hold only moves forward, so a short Retry-After never cancels a longer one', () => {
   const g = governed();
   g.holdUntil(2_002_000);
@@ -105,9 +112,7 @@ test('the first throttle learns 95% of what was spent from the first request to 
 test('throttles answered together learn once', async () => {
   const clock = { now: 1_000_000 };
   const g = governed(undefined, clock);
-  for (let i = 0; i < 100; i++) await g.admit(UPLOAD);
-  clock.now += 500;
-  g.observe(UPLOAD, { status: 429, retryAfterSeconds: 9.5 });
+  await spendTheWindow(g, clock);
   const learned = g.rate();
   clock.now += 5;
   g.observe(UPLOAD, { status: 429, retryAfterSeconds: 9.5 });
@@ -119,9 +124,7 @@ test('throttles answered together learn once', async () => {
 test('the learned rate grows by about 1% a second in the minute after a throttle', async () => {
   const clock = { now: 1_000_000 };
   const g = governed(undefined, clock);
-  for (let i = 0; i < 100; i++) await g.admit(UPLOAD);
-  clock.now += 500;
-  g.observe(UPLOAD, { status: 429, retryAfterSeconds: 9.5 });
+  await spendTheWindow(g, clock);
   const learned = g.rate();
   clock.now = 1_010_000 + 10_000;
   g.observe(UPLOAD, OK);
