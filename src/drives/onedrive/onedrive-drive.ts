@@ -2,6 +2,7 @@ import { extname } from 'node:path';
 import type { TokenCredential } from '@azure/identity';
 import { VmbError } from '../../errors/vmb-error.js';
 import { BufferPool } from '../../limits/buffer-pool.js';
+import { eitherSignal } from '../../limits/either-signal.js';
 import { isHttpUrl } from '../../options/readers.js';
 import type { OneDriveConfig } from '../../types.js';
 import type { Drive, EnsureFolderRequest, UploadedItem, UploadRequest } from '../drive.js';
@@ -212,7 +213,7 @@ export class OneDriveDrive implements Drive {
         to: { path: `${itemPath}/content?@microsoft.graph.conflictBehavior=replace` },
         body,
         headers: { 'Content-Type': 'application/octet-stream' },
-        signal: req.halt && req.signal ? AbortSignal.any([req.signal, req.halt]) : (req.halt ?? req.signal),
+        signal: eitherSignal(req.signal, req.halt),
       },
       stats,
     );

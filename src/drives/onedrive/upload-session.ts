@@ -1,5 +1,6 @@
 import { VmbError } from '../../errors/vmb-error.js';
 import { QuickXorHash } from '../../hash/quickxorhash.js';
+import { eitherSignal } from '../../limits/either-signal.js';
 import type { SourceFingerprint } from '../../types.js';
 import type { UploadSessionStore } from '../drive.js';
 import type { SourceFile } from '../source-file.js';
@@ -258,8 +259,7 @@ function stopped(u: SessionUpload, offset: number, kept: boolean): VmbError {
 
 /** Aborted by either signal. */
 function stopSignal(u: SessionUpload): AbortSignal | undefined {
-  const signals = [u.signal, u.halt].filter((s): s is AbortSignal => s !== undefined);
-  return signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+  return eitherSignal(u.signal, u.halt);
 }
 
 /** The reply's `expirationDateTime` in ms since the epoch, if it gives a readable one. */
