@@ -202,6 +202,8 @@ export interface ThrottlingTally {
   throttledRequests: number;
   heldMs: number;
   resourceUnitsPerMinute: number;
+  /** The pace learned from the throttles at the end (RU per minute; 0: none), which the next run starts from. */
+  learnedRatePerMinute: number;
 }
 
 /** The main thread's reading of a drive's shared traffic state (OneDrive's governor). */

@@ -153,8 +153,8 @@ class ImportRun {
       // Registered after the lock, so released before it: the row is finished while the lock is held.
       releasers.add('run row', async () => {
         await account.failures.save();
-        const { throttledRequests, heldMs } = this.throttling(traffic);
-        const throttling = { throttledRequests, heldMs, deferredThrottled: account.tally.deferredThrottled, learnedRatePerMinute: traffic?.learnedRatePerMinute() ?? 0 };
+        const { throttledRequests, heldMs, learnedRatePerMinute } = this.throttling(traffic);
+        const throttling = { throttledRequests, heldMs, deferredThrottled: account.tally.deferredThrottled, learnedRatePerMinute };
         await ledger.connection.run((c) => finishRun(c, runId, this.status, { ...account.tally.counts(), ...throttling }));
       });
     }
@@ -219,7 +219,7 @@ class ImportRun {
   }
 
   private throttling(traffic: TrafficWatch | null): ThrottlingTally {
-    return traffic?.tally(Date.now() - this.started) ?? { throttledRequests: 0, heldMs: 0, resourceUnitsPerMinute: 0 };
+    return traffic?.tally(Date.now() - this.started) ?? { throttledRequests: 0, heldMs: 0, resourceUnitsPerMinute: 0, learnedRatePerMinute: 0 };
   }
 
   /**

@@ -45,7 +45,12 @@ export class TrafficWatch {
 
   tally(durationMs: number): ThrottlingTally {
     const r = this.traffic.read();
-    return { throttledRequests: r.throttledRequests, heldMs: r.heldMs, resourceUnitsPerMinute: Math.round((r.resourceUnitsAdmitted / Math.max(durationMs, 1)) * 60_000) };
+    return {
+      throttledRequests: r.throttledRequests,
+      heldMs: r.heldMs,
+      resourceUnitsPerMinute: Math.round((r.resourceUnitsAdmitted / Math.max(durationMs, 1)) * 60_000),
+      learnedRatePerMinute: this.learnedRatePerMinute(),
+    };
   }
 
   tick(): void {

@@ -188,9 +188,9 @@ test("the throttling counters add each run's throttled requests and held time to
   const file = path.join(dir, 'vmb-import.prom');
   const run = { command: 'import', status: 'succeeded', success: true, endedAt: Date.now(), durationMs: 1000 } as const;
 
-  await writeMetricsFile(file, { ...run, throttling: { throttledRequests: 5, heldMs: 1500, resourceUnitsPerMinute: 0 } });
+  await writeMetricsFile(file, { ...run, throttling: { throttledRequests: 5, heldMs: 1500, resourceUnitsPerMinute: 0, learnedRatePerMinute: 0 } });
   await writeMetricsFile(file, run);
-  await writeMetricsFile(file, { ...run, throttling: { throttledRequests: 2, heldMs: 250, resourceUnitsPerMinute: 0 } });
+  await writeMetricsFile(file, { ...run, throttling: { throttledRequests: 2, heldMs: 250, resourceUnitsPerMinute: 0, learnedRatePerMinute: 0 } });
 
   const m = await metrics(file);
   assert.equal(value(m, 'vmb_import_throttled_requests_total{command="import"}'), 7);

@@ -149,8 +149,8 @@ export function runRow(url: string, id: number): Promise<{ status: string; count
 /** The count fields of a JSON summary, as the run row stores them. */
 export function summaryCounts(summary: Record<string, any>): Record<string, number> {
   const keys = ['seen', 'uploaded', 'unchanged', 'skipped', 'failed', 'deferred', 'bytesUploaded', 'foldersCreated', 'retries', 'afterUploadFailed', 'resumed', 'bytesNotResent', 'leftForNextRun'];
-  const { throttledRequests, heldMs, deferred } = summary.throttling;
-  return { ...Object.fromEntries(keys.map((k) => [k, summary[k]])), throttledRequests, heldMs, deferredThrottled: deferred, learnedRatePerMinute: 0 };
+  const { throttledRequests, heldMs, deferred, learnedRatePerMinute } = summary.throttling;
+  return { ...Object.fromEntries(keys.map((k) => [k, summary[k]])), throttledRequests, heldMs, deferredThrottled: deferred, learnedRatePerMinute };
 }
 
 /** The failures of one run as [source_path, stage, error_code, message], ordered by path. */
