@@ -119,7 +119,7 @@ test('names OneDrive forbids are skipped with the rule they break, the rest of t
   assertRowsMatchDrive(await items(db.url), root);
 });
 
-test('after a 429 with Retry-After: 2, no thread sends any request to Graph for 2 seconds', async () => {
+test('after a 429 with Retry-After: 3, no thread sends any request to Graph for 3 seconds', async () => {
   const db = await freshDatabase('od_429');
   const src = await tempDir('src');
   const root = '/vmb-429';
@@ -129,7 +129,7 @@ test('after a 429 with Retry-After: 2, no thread sends any request to Graph for 
   let armed = false;
   emulator.faults.throttle({
     count: 4,
-    retryAfterSeconds: 2,
+    retryAfterSeconds: 3,
     status: 429,
     // Throttle only once uploads are in full flow, so many threads have requests in flight.
     match: (req) => req.method === 'PUT' && (armed ||= emulator.requests().filter((q) => q.method === 'PUT').length > 20),
@@ -145,14 +145,16 @@ test('after a 429 with Retry-After: 2, no thread sends any request to Graph for 
   const throttled = log.filter((q) => q.status === 429);
   assert.equal(throttled.length, 4);
   // The hold starts when the client thread reads the 429; until then other threads' requests may
-  // still arrive. With 8 threads on 2 cores a thread can wait that long for CPU, so the first
-  // 500 ms are allowed; without the shared governor the other threads would keep sending throughout.
+  // still arrive, and a request let through just before may reach the server late. With 8 threads
+  // on 2 cores (a fresh checkout's first run included) a thread can wait that long for CPU, so the
+  // first second is allowed; without the shared governor the other threads would keep sending
+  // throughout the next two.
   for (const t of throttled) {
-    const early = log.filter((q) => q.startedAt > t.endedAt! + 500 && q.startedAt < t.endedAt! + 2000);
-    assert.deepEqual(early.map((q) => `${q.method} ${q.path}`), [], `requests within 2 s of the 429 at ${t.endedAt!.toFixed(0)}`);
+    const early = log.filter((q) => q.startedAt > t.endedAt! + 1000 && q.startedAt < t.endedAt! + 3000);
+    assert.deepEqual(early.map((q) => `${q.method} ${q.path}`), [], `requests within 3 s of the 429 at ${t.endedAt!.toFixed(0)}`);
   }
   const last = Math.max(...throttled.map((t) => t.endedAt!));
-  assert.ok(log.some((q) => q.startedAt >= last + 2000), 'the run went on after the hold');
+  assert.ok(log.some((q) => q.startedAt >= last + 3000), 'the run went on after the hold');
   assertRowsMatchDrive(await items(db.url), root);
 });
 
