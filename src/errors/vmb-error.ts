@@ -10,8 +10,6 @@ export type { Code, ErrorKind };
 export class VmbError extends Error {
   readonly kind: ErrorKind;
   readonly code: Code;
-  /** Seconds the caller should wait before retrying, when the remote said so (Retry-After). */
-  readonly retryAfterSeconds?: number;
 
   constructor(kind: 'retryable', code: CodeOf<'retryable'>, message: string, options?: ErrorOptions);
   constructor(kind: 'skip', code: CodeOf<'skip'>, message: string, options?: ErrorOptions);
@@ -21,13 +19,11 @@ export class VmbError extends Error {
     this.name = 'VmbError';
     this.kind = kind;
     this.code = code;
-    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 
 interface ErrorOptions {
   cause?: unknown;
-  retryAfterSeconds?: number;
 }
 
 export const retryable = (code: CodeOf<'retryable'>, message: string, options?: ErrorOptions) =>

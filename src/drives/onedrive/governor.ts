@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorFor, VmbError } from '../../errors/vmb-error.js';
 import type { TrafficReading } from '../../types.js';
+import { isThrottleStatus } from './retry.js';
 
 /**
  * One traffic governor for every Graph request of the run, in every worker thread. Graph counts
@@ -196,7 +197,7 @@ export class Governor {
     await this.takeTurn(NEXT_BYTE_US, price.bytes, () => this.o.bytesPerSecond || Infinity, signal);
     this.add(RU_SENT, price.units);
     // The first request opens the first learning span.
-    if (this.load(SPAN_START_MS) === 0 && this.cas(SPAN_START_MS, 0, this.o.now())) this.store(GROWN_AT_MS, this.o.now());
+    this.startOnce(SPAN_START_MS, this.o.now());
   }
 
   /** What an answer says: a success ends a throttled stretch and lets the pace grow; a throttle holds everyone. */
@@ -204,15 +205,13 @@ export class Governor {
     const now = this.o.now();
     const { rateLimit } = answer;
     if (rateLimit) this.paceToReset(rateLimit, now);
-    if (answer.status === 429 || answer.status === 503 || answer.status === 509) {
+    if (isThrottleStatus(answer.status)) {
       this.throttled(answer, now);
       return;
     }
     if (answer.status >= 200 && answer.status < 400) {
       this.add(RU_ADMITTED, price.units);
-      if (this.load(THROTTLED_SINCE_MS) !== 0) Atomics.store(this.slots, THROTTLED_SINCE_MS, 0n);
-      if (this.load(UNAVAILABLE_SINCE_MS) !== 0) Atomics.store(this.slots, UNAVAILABLE_SINCE_MS, 0n);
-      if (this.load(BARE_THROTTLES) !== 0) Atomics.store(this.slots, BARE_THROTTLES, 0n);
+      for (const slot of [THROTTLED_SINCE_MS, UNAVAILABLE_SINCE_MS, BARE_THROTTLES]) this.clear(slot);
       this.grow(now);
     }
   }
@@ -299,7 +298,8 @@ export class Governor {
   }
 
   private paceToReset({ remaining, resetSeconds }: NonNullable<BudgetSignals['rateLimit']>, now: number): void {
-    const until = now + Math.max(1, resetSeconds) * 1000;
+    const seconds = Math.max(1, resetSeconds);
+    const until = now + seconds * 1000;
     // What is left of the window, spread until its reset; nearly nothing left: wait for the reset,
     // and learn from the window as from a throttle, so the next one starts at the pace, not in a burst.
     if (remaining < 2) {
@@ -307,7 +307,7 @@ export class Governor {
       this.holdUntil(until);
       return;
     }
-    this.store(HEADER_MRU, Math.floor((remaining / Math.max(1, resetSeconds)) * 1000));
+    this.store(HEADER_MRU, Math.floor((remaining / seconds) * 1000));
     this.store(HEADER_UNTIL_MS, until);
   }
 
@@ -360,5 +360,10 @@ export class Governor {
 
   private startOnce(slot: number, now: number): void {
     if (this.load(slot) === 0) this.cas(slot, 0, now);
+  }
+
+  /** Zeroes a slot, reading first: every success passes here, and a read does not contend like a write. */
+  private clear(slot: number): void {
+    if (this.load(slot) !== 0) this.store(slot, 0);
   }
 }

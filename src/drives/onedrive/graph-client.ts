@@ -131,7 +131,7 @@ export class GraphClient {
       auth.canRefreshToken = false;
     }
     const message = redact(`${req.method} ${this.describe(req.to)} ${detail}`, this.options.tokens.secrets());
-    return errorFor(decision.code, message, { retryAfterSeconds: decision.retryAfterSeconds });
+    return errorFor(decision.code, message);
   }
 
   private urlOf(to: Endpoint): URL {

@@ -23,6 +23,9 @@ export interface RetryContext {
 }
 
 const THROTTLE_STATUSES = new Set([429, 503, 509]);
+
+/** Graph's answers that mean "too much, wait" (429, 503, 509), for the retry decision and the governor alike. */
+export const isThrottleStatus = (status: number): boolean => THROTTLE_STATUSES.has(status);
 const SERVER_ERROR_STATUSES = new Set([500, 502, 504]);
 
 /** A bad certificate will be just as bad on the next try; anything else below HTTP is transient. */
@@ -54,7 +57,7 @@ export function shouldRetry(failure: RequestFailure, context: RetryContext): Ret
     return decide('backoff', 'network-error');
   }
   const { status, graphCodes } = failure;
-  if (THROTTLE_STATUSES.has(status)) {
+  if (isThrottleStatus(status)) {
     const seconds = parseRetryAfter(failure.retryAfter);
     if (seconds === undefined) return decide('backoff', 'throttled');
     return decide('retry-after', 'throttled', seconds);
