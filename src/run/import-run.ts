@@ -180,11 +180,11 @@ class ImportRun {
     stop.drain.signal.addEventListener('abort', () => dispatcher.stopStarting(), { once: true });
     stop.halt.signal.addEventListener('abort', () => dispatcher.haltInFlight(), { once: true });
     stop.force.signal.addEventListener('abort', () => dispatcher.abortInFlight(), { once: true });
-    if (traffic && runId !== null) {
-      const learned = await ledger.connection.run((c) => findLearnedRate(c, drive.key.driveId, LEARNED_RATE_MAX_AGE_MS));
-      if (learned !== null) drive.traffic!.seed(learned);
-    }
     if (traffic) {
+      if (runId !== null) {
+        const learned = await ledger.connection.run((c) => findLearnedRate(c, drive.key.driveId, LEARNED_RATE_MAX_AGE_MS));
+        if (learned !== null) drive.traffic!.seed(learned);
+      }
       // After the threads' halt flag is up, so a request the governor lets go of reads as stopped.
       stop.halt.signal.addEventListener('abort', () => drive.traffic!.release(), { once: true });
       traffic.start();

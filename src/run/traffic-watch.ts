@@ -24,8 +24,7 @@ export class TrafficWatch {
     private readonly log: Logger,
     private readonly onVerdict: (verdict: TrafficVerdict, why: string) => void,
     /** A hold began (until when, epoch ms) or ended (null): for the progress display. */
-    private readonly onHeld: (until: number | null) => void = () => undefined,
-    private readonly now: () => number = Date.now,
+    private readonly onHeld: (until: number | null) => void,
   ) {}
 
   start(): void {
@@ -38,24 +37,19 @@ export class TrafficWatch {
     this.timer = null;
   }
 
-  /** The pace the governor learned (RU per minute, 0: none), for the next run to start from. */
-  learnedRatePerMinute(): number {
-    return Math.round(this.traffic.read().learnedRatePerMinute);
-  }
-
   tally(durationMs: number): ThrottlingTally {
     const r = this.traffic.read();
     return {
       throttledRequests: r.throttledRequests,
       heldMs: r.heldMs,
       resourceUnitsPerMinute: Math.round((r.resourceUnitsAdmitted / Math.max(durationMs, 1)) * 60_000),
-      learnedRatePerMinute: this.learnedRatePerMinute(),
+      learnedRatePerMinute: Math.round(r.learnedRatePerMinute),
     };
   }
 
   tick(): void {
     const r = this.traffic.read();
-    const now = this.now();
+    const now = Date.now();
     const held = r.holdUntil > now ? r.holdUntil : null;
     if (held !== this.held) {
       this.held = held;
@@ -63,7 +57,10 @@ export class TrafficWatch {
     }
     if (r.holds > this.holdsLogged) {
       this.holdsLogged = r.holds;
-      if (r.holdUntil > now) this.log.info({ heldSeconds: Math.round((r.holdUntil - now) / 100) / 10, throttledRequests: r.throttledRequests }, `throttled by the drive: no request starts for ${((r.holdUntil - now) / 1000).toFixed(1)}s`);
+      if (held !== null) {
+        const heldSeconds = Math.round((held - now) / 100) / 10;
+        this.log.info({ heldSeconds, throttledRequests: r.throttledRequests }, `throttled by the drive: no request starts for ${heldSeconds.toFixed(1)}s`);
+      }
     }
     if (this.decided) return;
     const verdict = this.judge(r, now);
