@@ -1,6 +1,7 @@
 import { open, opendir, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { hashFile } from '../../hash/hash-file.js';
+import { Slots } from '../../limits/slots.js';
 import type { RemoteItem } from '../../types.js';
 import { isPartialCopy, localDriveKey, localItemId } from './local-drive.js';
 
@@ -23,23 +24,16 @@ export async function listLocalDrive(root: string): Promise<LocalListedItem[]> {
   const { driveId } = localDriveKey(root);
   const items: LocalListedItem[] = [];
   const pending: Promise<void>[] = [];
-  let hashing = 0;
-  const waiters: (() => void)[] = [];
-  const hash = async (item: LocalListedItem, abs: string) => {
-    while (hashing >= HASHING_AT_ONCE) await new Promise<void>((resolve) => waiters.push(resolve));
-    hashing++;
-    try {
+  const hashing = new Slots(HASHING_AT_ONCE);
+  const hash = (item: LocalListedItem, abs: string) =>
+    hashing.use(async () => {
       const handle = await open(abs, 'r');
       try {
         item.hash = await hashFile({ read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position).then((r) => r.bytesRead) });
       } finally {
         await handle.close();
       }
-    } finally {
-      hashing--;
-      waiters.shift()?.();
-    }
-  };
+    });
   const visit = async (dir: string, rel: string, parentId: string | null): Promise<number> => {
     let count = 0;
     for await (const entry of await opendir(dir)) {
