@@ -5,6 +5,7 @@ import { localDriveKey } from '../drives/local/local-drive.js';
 import { OneDriveDrive } from '../drives/onedrive/onedrive-drive.js';
 import { fatal, VmbError } from '../errors/vmb-error.js';
 import { insertCheckRun, listCheckRows } from '../ledger/statements.js';
+import { inTransaction } from '../ledger/transaction.js';
 import type { Logger } from '../log/logger.js';
 import { flagged } from '../run/import-options.js';
 import { openLedger } from '../run/open-ledger.js';
@@ -60,9 +61,8 @@ export async function runCheck(o: CheckOptions, log: Logger): Promise<CheckSumma
     let remaining: CheckSummary['remaining'] = null;
     let runId: number | null = null;
     if (!o.dryRun) {
-      ({ fixed, remaining, runId } = await ledger.connection.run(async (c) => {
-        await c.query('BEGIN');
-        try {
+      ({ fixed, remaining, runId } = await ledger.connection.run((c) =>
+        inTransaction(c, async () => {
           await listing.save?.(c);
           let report: FixReport | null = null;
           let left: CheckSummary['remaining'] = null;
@@ -85,13 +85,9 @@ export async function runCheck(o: CheckOptions, log: Logger): Promise<CheckSumma
             status: 'succeeded',
             counts: { checkStatus: status, drift: counts, remaining: left, fixed: report && { ...report, left: report.left.length }, rows: rows.length, items: listing.below.size, listing: listing.stats },
           });
-          await c.query('COMMIT');
           return { fixed: report, remaining: left, runId: id };
-        } catch (err) {
-          await c.query('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
-      }));
+        }),
+      ));
     }
     return {
       runId,

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import Postgrator from 'postgrator';
 import { fatal } from '../errors/vmb-error.js';
 import { SQL_DIR } from './sql-files.js';
+import { inTransaction } from './transaction.js';
 
 const SCHEMA_TABLE = 'corporate.vmb_schema_migrations';
 /** Any fixed number: serialises concurrent migrators across processes. */
@@ -46,17 +47,12 @@ export function assertNotNewer(state: SchemaState): void {
  * runs starting together do not race. Refuses to touch a schema newer than this binary.
  * Returns the versions applied.
  */
-export async function migrate(client: pg.Client): Promise<number[]> {
-  await client.query('BEGIN');
-  try {
+export function migrate(client: pg.Client): Promise<number[]> {
+  return inTransaction(client, async () => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     const state = await schemaState(client);
     assertNotNewer(state);
     const applied = state.current === state.latest ? [] : await migrator(client).migrate('max');
-    await client.query('COMMIT');
     return applied.map((m) => m.version);
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+  });
 }
